@@ -111,7 +111,10 @@ mod tests {
         assert!(issuer.matches("https://tenant.us.auth0.com/"));
         assert!(issuer.matches("https://tenant.us.auth0.com"));
         assert!(!issuer.matches("https://other.us.auth0.com/"));
-        assert_eq!(issuer.join("/oauth/token"), "https://tenant.us.auth0.com/oauth/token");
+        assert_eq!(
+            issuer.join("/oauth/token"),
+            "https://tenant.us.auth0.com/oauth/token"
+        );
     }
 
     #[test]
@@ -119,9 +122,15 @@ mod tests {
         assert!(Issuer::parse("http://127.0.0.1:4000").is_ok());
         assert!(Issuer::parse("http://localhost:4000/").is_ok());
         assert!(Issuer::parse("http://[::1]:4000").is_ok());
-        assert_eq!(Issuer::parse("http://tenant.auth0.com"), Err(IssuerError::NotHttps));
+        assert_eq!(
+            Issuer::parse("http://tenant.auth0.com"),
+            Err(IssuerError::NotHttps)
+        );
         assert_eq!(Issuer::parse("not a url"), Err(IssuerError::NotAUrl));
         assert_eq!(Issuer::parse("ftp://x.example"), Err(IssuerError::NotAUrl));
-        assert_eq!(Issuer::parse("https://x.example/?a=b"), Err(IssuerError::Extras));
+        assert_eq!(
+            Issuer::parse("https://x.example/?a=b"),
+            Err(IssuerError::Extras)
+        );
     }
 }

@@ -111,8 +111,10 @@ pub trait Store: Send + Sync {
         client_id: &str,
     ) -> StoreResult<Application>;
     /// All applications, or those of one developer, oldest first.
-    async fn applications(&self, developer_id: Option<DeveloperId>)
-        -> StoreResult<Vec<Application>>;
+    async fn applications(
+        &self,
+        developer_id: Option<DeveloperId>,
+    ) -> StoreResult<Vec<Application>>;
     async fn update_application(&self, application: &Application) -> StoreResult<()>;
     /// Deletes the application with its registrations and, in the same transaction,
     /// queues `deletion` (the IdP client's removal) when one is given.
@@ -132,15 +134,21 @@ pub trait Store: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<IdempotencyState>;
     /// Gives up a reservation whose request failed, so that a retry may run again.
-    async fn release_idempotency_key(&self, developer_id: DeveloperId, key: &str)
-        -> StoreResult<()>;
+    async fn release_idempotency_key(
+        &self,
+        developer_id: DeveloperId,
+        key: &str,
+    ) -> StoreResult<()>;
 
     // Registrations. One per (application, API).
     async fn insert_registration(&self, registration: &Registration) -> StoreResult<()>;
     async fn registration(&self, id: RegistrationId) -> StoreResult<Registration>;
-    async fn registrations_of(&self, application_id: ApplicationId)
+    async fn registrations_of(
+        &self,
+        application_id: ApplicationId,
+    ) -> StoreResult<Vec<Registration>>;
+    async fn registrations(&self, status: Option<ApprovalStatus>)
         -> StoreResult<Vec<Registration>>;
-    async fn registrations(&self, status: Option<ApprovalStatus>) -> StoreResult<Vec<Registration>>;
     async fn update_registration(&self, registration: &Registration) -> StoreResult<()>;
     async fn delete_registration(&self, id: RegistrationId) -> StoreResult<()>;
 

@@ -85,7 +85,9 @@ impl fmt::Debug for EncryptedSecret {
 pub enum CipherError {
     #[error("the secret key must be 32 bytes encoded in base64")]
     BadKey,
-    #[error("a stored secret could not be decrypted: the secret key has changed or the data is corrupt")]
+    #[error(
+        "a stored secret could not be decrypted: the secret key has changed or the data is corrupt"
+    )]
     Decrypt,
 }
 

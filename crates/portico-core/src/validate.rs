@@ -26,7 +26,10 @@ impl Checker {
         if trimmed.is_empty() {
             self.fail(field, "must not be empty");
         } else if trimmed.chars().count() > MAX_NAME_CHARS {
-            self.fail(field, format!("must be at most {MAX_NAME_CHARS} characters"));
+            self.fail(
+                field,
+                format!("must be at most {MAX_NAME_CHARS} characters"),
+            );
         } else if trimmed.contains('<') || trimmed.contains('>') {
             self.fail(field, "must not contain < or >");
         }
@@ -56,7 +59,9 @@ impl Checker {
 
     pub fn http_url(&mut self, field: &str, value: &str) -> Option<url::Url> {
         match url::Url::parse(value) {
-            Ok(url) if (url.scheme() == "https" || url.scheme() == "http") && url.host().is_some() => {
+            Ok(url)
+                if (url.scheme() == "https" || url.scheme() == "http") && url.host().is_some() =>
+            {
                 Some(url)
             }
             _ => {
@@ -123,7 +128,10 @@ mod tests {
     #[test]
     fn slugs_and_emails() {
         assert_eq!(slugify("  My Great API v2! "), "my-great-api-v2");
-        assert_eq!(normalize_email(" Ada@Example.COM "), Some("ada@example.com".into()));
+        assert_eq!(
+            normalize_email(" Ada@Example.COM "),
+            Some("ada@example.com".into())
+        );
         assert_eq!(normalize_email("nope"), None);
     }
 }
