@@ -13,6 +13,7 @@ pub use accounts::{SignIn, SignUp, SESSION_LIFETIME_SECS};
 pub use applications::{ApplicationChanges, CreatedApplication, NewApplication};
 pub use catalog::{
     ApiChanges, AuthStrategyChanges, DcrProviderChanges, NewApi, NewAuthStrategy, NewDcrProvider,
+    OpenIdConnectInput,
     SettingsChanges,
 };
 pub use deletions::DELETION_BACKOFF_CAP_SECS;

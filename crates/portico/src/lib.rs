@@ -1,0 +1,212 @@
+//! The `portico` binary's library half: configuration, wiring of the concrete adapters,
+//! telemetry and graceful shutdown. Tests start Portico through [`start`] exactly as
+//! `portico serve` does.
+
+pub mod config;
+pub mod secrets;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use portico_core::ports::SystemClock;
+use portico_core::service::Portico;
+use portico_web::AppState;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+pub use config::Config;
+
+/// How often the queue of IdP deletions is looked at.
+const DELETION_QUEUE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A running Portico: its bound addresses and a handle to stop it.
+pub struct Running {
+    pub proxy_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub portal_addr: SocketAddr,
+    /// Set when this start generated the admin token (so it is printed once).
+    pub generated_admin_token: Option<portico_core::SecretString>,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, and waits for every task.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.wait().await
+    }
+
+    /// Waits until every task has ended (after a shutdown, or when one fails).
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        while let Some(result) = self.tasks.join_next().await {
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    let _ = self.shutdown.send(true);
+                    return Err(error);
+                }
+                Err(join_error) => {
+                    let _ = self.shutdown.send(true);
+                    return Err(join_error.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn trigger_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// Opens the database (migrating it), binds the three listeners and starts serving.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "could not create the data dir {}",
+            config.data_dir.display()
+        )
+    })?;
+    let admin_token = secrets::admin_token(&config.data_dir)?;
+    let cipher = secrets::secret_key(&config.data_dir)?;
+
+    let store = portico_store::connect(&config.database_url)
+        .await
+        .map_err(|error| anyhow::anyhow!("could not open the database: {error}"))?;
+
+    let http = portico_idp::http_client(&portico_idp::HttpClientConfig {
+        ca_file: config.ca_file.clone(),
+        ..Default::default()
+    })
+    .map_err(|error| anyhow::anyhow!("could not build the outbound HTTP client: {error}"))?;
+    let registry = portico_idp::IdpRegistry::new(http.clone(), portico_idp::RetryPolicy::default());
+    let portico = Portico::new(
+        store.clone(),
+        Arc::new(registry),
+        Arc::new(SystemClock),
+        cipher,
+    );
+
+    let ready = Arc::new(AtomicBool::new(false));
+    let state = AppState {
+        portico: portico.clone(),
+        admin_token: admin_token.value.clone(),
+        secure_cookies: config.portal_url.scheme() == "https",
+        ready: ready.clone(),
+    };
+
+    let proxy_listener = bind(config.proxy_listen, "proxy").await?;
+    let admin_listener = bind(config.admin_listen, "admin").await?;
+    let portal_listener = bind(config.portal_listen, "portal").await?;
+    let proxy_addr = proxy_listener.local_addr()?;
+    let admin_addr = admin_listener.local_addr()?;
+    let portal_addr = portal_listener.local_addr()?;
+
+    let (shutdown, shutdown_receiver) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+
+    let admin_router = portico_web::admin_app(state.clone());
+    let portal_router = portico_web::portal_app(state.clone());
+    tasks.spawn(serve_http(
+        admin_listener,
+        admin_router,
+        shutdown_receiver.clone(),
+        "admin",
+    ));
+    tasks.spawn(serve_http(
+        portal_listener,
+        portal_router,
+        shutdown_receiver.clone(),
+        "portal",
+    ));
+
+    let gateway_config = portico_gateway::GatewayConfig {
+        connect_timeout: Duration::from_secs(config.gateway_connect_timeout_secs),
+        read_timeout: Duration::from_secs(config.gateway_read_timeout_secs),
+        max_header_bytes: config.gateway_max_header_bytes,
+        ..Default::default()
+    };
+    let gateway = Arc::new(
+        portico_gateway::Gateway::new(store.clone(), http.clone(), gateway_config)
+            .await
+            .map_err(|error| anyhow::anyhow!("could not start the gateway: {error}"))?,
+    );
+    let gateway_shutdown = wait_for(shutdown_receiver.clone());
+    tasks.spawn(async move {
+        gateway
+            .serve(proxy_listener, gateway_shutdown)
+            .await
+            .context("the proxy listener failed")
+    });
+
+    tasks.spawn(run_deletion_queue(
+        portico.clone(),
+        shutdown_receiver.clone(),
+    ));
+
+    ready.store(true, Ordering::Release);
+    tracing::info!(%proxy_addr, %admin_addr, %portal_addr, "portico is ready");
+    Ok(Running {
+        proxy_addr,
+        admin_addr,
+        portal_addr,
+        generated_admin_token: admin_token.generated.then_some(admin_token.value),
+        shutdown,
+        tasks,
+    })
+}
+
+async fn bind(address: SocketAddr, name: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("could not listen on {address} for the {name} listener"))
+}
+
+async fn wait_for(mut receiver: watch::Receiver<bool>) {
+    while !*receiver.borrow_and_update() {
+        if receiver.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn serve_http(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: watch::Receiver<bool>,
+    name: &'static str,
+) -> anyhow::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(wait_for(shutdown))
+    .await
+    .with_context(|| format!("the {name} listener failed"))
+}
+
+/// Retries queued IdP deletions until shutdown; failures are logged by the core.
+async fn run_deletion_queue(
+    portico: Portico,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let stop = wait_for(shutdown);
+    tokio::pin!(stop);
+    let mut interval = tokio::time::interval(DELETION_QUEUE_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = interval.tick() => {
+                if let Err(error) = portico.process_due_idp_deletions().await {
+                    tracing::warn!(%error, "the IdP deletion queue could not be processed");
+                }
+            }
+        }
+    }
+}
