@@ -134,6 +134,7 @@ impl TestPortico {
         format!("http://{}{}", self.running().portal_addr, path)
     }
 
+    #[allow(dead_code)] // used by the gateway tests
     pub fn proxy_url(&self, path: &str) -> String {
         format!("http://{}{}", self.running().proxy_addr, path)
     }
