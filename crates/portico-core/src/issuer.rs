@@ -24,6 +24,7 @@ pub enum IssuerError {
 }
 
 impl Issuer {
+    /// An issuer entered by a user: `https://`, or `http://` on a loopback host only.
     pub fn parse(value: &str) -> Result<Self, IssuerError> {
         let url = Url::parse(value.trim()).map_err(|_| IssuerError::NotAUrl)?;
         match url.scheme() {
@@ -32,6 +33,32 @@ impl Issuer {
             "http" => return Err(IssuerError::NotHttps),
             _ => return Err(IssuerError::NotAUrl),
         }
+        Self::checked(url)
+    }
+
+    /// Portico's own issuer (the built-in identity provider's), from the portal URL that the
+    /// operator configured. Plain `http://` is accepted on any host here: the rule against it
+    /// protects credentials sent to a third party that a user typed in, whereas this is the
+    /// address at which the operator chose to serve Portico itself; refusing it would only
+    /// stop Portico from starting behind a plain-HTTP address the operator already uses.
+    pub fn from_trusted_url(url: &Url) -> Result<Self, IssuerError> {
+        match url.scheme() {
+            "https" | "http" => Self::checked(url.clone()),
+            _ => Err(IssuerError::NotAUrl),
+        }
+    }
+
+    /// An issuer that Portico stored earlier: it was checked on its way in (by [`parse`] or
+    /// [`from_trusted_url`]), so only its shape is checked again.
+    ///
+    /// [`parse`]: Issuer::parse
+    /// [`from_trusted_url`]: Issuer::from_trusted_url
+    pub fn from_stored(value: &str) -> Result<Self, IssuerError> {
+        let url = Url::parse(value.trim()).map_err(|_| IssuerError::NotAUrl)?;
+        Self::from_trusted_url(&url)
+    }
+
+    fn checked(url: Url) -> Result<Self, IssuerError> {
         if url.host().is_none() {
             return Err(IssuerError::NotAUrl);
         }
@@ -93,10 +120,13 @@ impl Serialize for Issuer {
     }
 }
 
+/// Deserialization reads what Portico stored (an auth strategy's JSON column), so it is as
+/// lenient as [`Issuer::from_stored`]; issuers that users send arrive as strings and go
+/// through [`Issuer::parse`].
 impl<'de> Deserialize<'de> for Issuer {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
-        Issuer::parse(&raw).map_err(serde::de::Error::custom)
+        Issuer::from_stored(&raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -115,6 +145,23 @@ mod tests {
             issuer.join("/oauth/token"),
             "https://tenant.us.auth0.com/oauth/token"
         );
+    }
+
+    #[test]
+    fn portico_own_issuer_may_be_plain_http_anywhere() {
+        let url = Url::parse("http://portal.internal:8003/idp").unwrap();
+        assert_eq!(
+            Issuer::from_trusted_url(&url).unwrap().as_str(),
+            "http://portal.internal:8003/idp"
+        );
+        assert!(Issuer::from_stored("http://portal.internal:8003/idp").is_ok());
+        let with_query = Url::parse("https://portal.example/idp?x=1").unwrap();
+        assert_eq!(
+            Issuer::from_trusted_url(&with_query),
+            Err(IssuerError::Extras)
+        );
+        let ftp = Url::parse("ftp://portal.example/idp").unwrap();
+        assert_eq!(Issuer::from_trusted_url(&ftp), Err(IssuerError::NotAUrl));
     }
 
     #[test]

@@ -251,3 +251,40 @@ pub enum IdempotencyState {
         application_id: ApplicationId,
     },
 }
+
+/// A client of the built-in identity provider, made for one application.
+///
+/// The secret itself is never kept: only its SHA-256. A fast hash is right here (unlike for
+/// passwords): the secret is 32 random bytes, so there is nothing to guess or look up, and
+/// the token endpoint checks it on every exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltinClient {
+    pub client_id: String,
+    /// SHA-256 of the client secret, lower-case hex.
+    pub secret_hash: String,
+    pub name: String,
+    /// The one audience the client may ask tokens for: its strategy's, when it was made.
+    pub audience: String,
+    /// The application the client was made for; `None` only for clients made outside of
+    /// an application's creation.
+    pub application_id: Option<ApplicationId>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One signing key of the built-in identity provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// The key id, named in each token's header and in the JWKS.
+    pub kid: String,
+    /// Always `RS256` today.
+    pub algorithm: String,
+    /// The private key as PKCS#8 PEM, encrypted with the [`crate::SecretCipher`].
+    pub private_key: EncryptedSecret,
+    /// The public key as a JWK (JSON text), as the JWKS publishes it.
+    pub public_jwk: String,
+    pub created_at: OffsetDateTime,
+    /// When the key stops being published; `None` for the key in use. Set by a rotation, so
+    /// that tokens the old key signed still validate for the overlap.
+    pub retires_at: Option<OffsetDateTime>,
+}

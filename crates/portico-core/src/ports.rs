@@ -167,6 +167,23 @@ pub trait Store: Send + Sync {
     /// A number that changes whenever anything the gateway reads changes (APIs, strategies,
     /// providers, applications, registrations), so the gateway can poll cheaply.
     async fn config_version(&self) -> StoreResult<i64>;
+
+    // The built-in identity provider's clients, by client id (unique: `Conflict("builtin
+    // client id")`). They hold the SHA-256 of their secret, never the secret.
+    async fn insert_builtin_client(&self, client: &BuiltinClient) -> StoreResult<()>;
+    async fn builtin_client(&self, client_id: &str) -> StoreResult<BuiltinClient>;
+    /// Writes every field but the client id and `created_at`.
+    async fn update_builtin_client(&self, client: &BuiltinClient) -> StoreResult<()>;
+    /// Succeeds also when the client is already gone, as IdPs answer a repeated deletion.
+    async fn delete_builtin_client(&self, client_id: &str) -> StoreResult<()>;
+
+    // The built-in identity provider's signing keys, by key id (unique: `Conflict("signing
+    // key id")`). Private keys are stored encrypted.
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+    /// Every key, retired ones included, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
+    /// Writes every field but the key id and `created_at`.
+    async fn update_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
 }
 
 // ---------------------------------------------------------------- Identity providers
@@ -254,6 +271,44 @@ impl From<IdpError> for CreateError {
             orphan: None,
         }
     }
+}
+
+// ---------------------------------------------------------------- Signing keys
+
+/// A fresh key pair made by a [`KeyMaker`].
+pub struct GeneratedKey {
+    pub kid: String,
+    /// The private key as PKCS#8 PEM.
+    pub private_pem: SecretString,
+    /// The public key as a JWK, JSON text (with `kid`, `alg`, `use`).
+    pub public_jwk: String,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("signing failed: {0}")]
+pub struct SigningError(pub String);
+
+/// Makes and uses the built-in identity provider's RSA keys; the cryptography lives outside
+/// the core.
+pub trait KeyMaker: Send + Sync {
+    /// A new RSA key pair (2048 bits) with a fresh key id. Slow (a fraction of a second):
+    /// the core calls it off the async threads.
+    fn generate_rsa(&self) -> GeneratedKey;
+    /// A compact JWS of `claims`, RS256, with `kid` in its header.
+    fn sign_rs256(
+        &self,
+        private_pem: &SecretString,
+        kid: &str,
+        claims: &serde_json::Value,
+    ) -> Result<String, SigningError>;
 }
 
 /// Builds a [`DcrProvider`] for a stored provider. Implementations may cache what they build

@@ -303,6 +303,15 @@ impl JwksCache {
         let mut state = self.fetch.lock().await;
         // Someone else may have fetched while this task waited for the lock.
         if self.current().fetched_at.is_none() {
+            // While the IdP is failing, requests are not queued behind one fetch each.
+            if state
+                .last_failure
+                .is_some_and(|at| at.elapsed() < self.config.failure_backoff)
+            {
+                return Err(TokenError::KeysUnavailable(
+                    "the last attempt to fetch the key set failed moments ago".to_owned(),
+                ));
+            }
             if let Err(error) = self.fetch_locked(&mut state).await {
                 return Err(TokenError::KeysUnavailable(error.to_string()));
             }

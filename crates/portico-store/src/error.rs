@@ -46,6 +46,12 @@ const UNIQUE_RULES: &[UniqueRule] = &[
     rule("registrations_pkey", "registrations.id", "registration id"),
     rule("idp_deletions_pkey", "idp_deletions.id", "idp deletion id"),
     rule(
+        "builtin_clients_pkey",
+        "builtin_clients.client_id",
+        "builtin client id",
+    ),
+    rule("signing_keys_pkey", "signing_keys.kid", "signing key id"),
+    rule(
         "idempotency_keys_pkey",
         "idempotency_keys.developer_id, idempotency_keys.idempotency_key",
         "idempotency key",

@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use portico_core::id::Id;
 use portico_core::model::{
-    Api, Application, ApplicationSetupIds, ApprovalStatus, AuthStrategy, DcrConfig, DcrProvider,
-    Developer, IdempotencyState, PendingIdpDeletion, PortalSettings, ProviderType, Registration,
-    Session, StrategyType,
+    Api, Application, ApplicationSetupIds, ApprovalStatus, AuthStrategy, BuiltinClient, DcrConfig,
+    DcrProvider, Developer, IdempotencyState, PendingIdpDeletion, PortalSettings, ProviderType,
+    Registration, Session, SigningKey, StrategyType,
 };
 use portico_core::ports::{StoreError, StoreResult};
 use portico_core::{EncryptedSecret, Issuer};
@@ -31,6 +31,7 @@ pub(crate) trait Columns {
     fn uuid(&self, column: &'static str) -> StoreResult<Uuid>;
     fn optional_uuid(&self, column: &'static str) -> StoreResult<Option<Uuid>>;
     fn time(&self, column: &'static str) -> StoreResult<OffsetDateTime>;
+    fn optional_time(&self, column: &'static str) -> StoreResult<Option<OffsetDateTime>>;
     fn text(&self, column: &'static str) -> StoreResult<String>;
     fn optional_text(&self, column: &'static str) -> StoreResult<Option<String>>;
     fn optional_bytes(&self, column: &'static str) -> StoreResult<Option<Vec<u8>>>;
@@ -269,12 +270,39 @@ pub(crate) fn idp_deletion(row: &impl Columns) -> StoreResult<PendingIdpDeletion
     })
 }
 
+pub(crate) fn builtin_client(row: &impl Columns) -> StoreResult<BuiltinClient> {
+    Ok(BuiltinClient {
+        client_id: row.text("client_id")?,
+        secret_hash: row.text("secret_hash")?,
+        name: row.text("name")?,
+        audience: row.text("audience")?,
+        application_id: row.optional_uuid("application_id")?.map(Id::from_uuid),
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+pub(crate) fn signing_key(row: &impl Columns) -> StoreResult<SigningKey> {
+    Ok(SigningKey {
+        kid: row.text("kid")?,
+        algorithm: row.text("algorithm")?,
+        private_key: EncryptedSecret(
+            row.optional_bytes("private_key")?
+                .ok_or_else(|| invalid("private_key"))?,
+        ),
+        public_jwk: row.text("public_jwk")?,
+        created_at: row.time("created_at")?,
+        retires_at: row.optional_time("retires_at")?,
+    })
+}
+
 fn approval_status(row: &impl Columns) -> StoreResult<ApprovalStatus> {
     ApprovalStatus::parse(&row.text("status")?).ok_or_else(|| invalid("status"))
 }
 
 fn issuer(row: &impl Columns, column: &'static str) -> StoreResult<Issuer> {
-    Issuer::parse(&row.text(column)?).map_err(|_| invalid(column))
+    // Checked on its way in; the built-in IdP's issuer may be plain http on any host.
+    Issuer::from_stored(&row.text(column)?).map_err(|_| invalid(column))
 }
 
 #[cfg(test)]

@@ -140,6 +140,13 @@ impl Columns for SqliteRow {
         rows::from_micros(micros, column)
     }
 
+    fn optional_time(&self, column: &'static str) -> StoreResult<Option<OffsetDateTime>> {
+        let micros: Option<i64> = self.try_get(column).map_err(|_| rows::invalid(column))?;
+        micros
+            .map(|micros| rows::from_micros(micros, column))
+            .transpose()
+    }
+
     fn text(&self, column: &'static str) -> StoreResult<String> {
         self.try_get(column).map_err(|_| rows::invalid(column))
     }
@@ -884,5 +891,95 @@ impl Store for SqliteStore {
             .await
             .map_err(error::backend)?;
         row.integer("version")
+    }
+
+    // ------------------------------------------------------------ Built-in IdP
+
+    async fn insert_builtin_client(&self, client: &BuiltinClient) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO builtin_clients (client_id, secret_hash, name, audience, \
+             application_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&client.client_id)
+        .bind(&client.secret_hash)
+        .bind(&client.name)
+        .bind(&client.audience)
+        .bind(optional_id(client.application_id))
+        .bind(time(client.created_at))
+        .bind(time(client.updated_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| error::write(error, "builtin client"))?;
+        Ok(())
+    }
+
+    async fn builtin_client(&self, client_id: &str) -> StoreResult<BuiltinClient> {
+        let query =
+            sqlx::query("SELECT * FROM builtin_clients WHERE client_id = $1").bind(client_id);
+        self.fetch_one(query, rows::builtin_client).await
+    }
+
+    async fn update_builtin_client(&self, client: &BuiltinClient) -> StoreResult<()> {
+        let result = sqlx::query(
+            "UPDATE builtin_clients SET secret_hash = $2, name = $3, audience = $4, \
+             application_id = $5, updated_at = $6 WHERE client_id = $1",
+        )
+        .bind(&client.client_id)
+        .bind(&client.secret_hash)
+        .bind(&client.name)
+        .bind(&client.audience)
+        .bind(optional_id(client.application_id))
+        .bind(time(client.updated_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| error::write(error, "builtin client"))?;
+        one_row(result)
+    }
+
+    async fn delete_builtin_client(&self, client_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM builtin_clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&self.pool)
+            .await
+            .map_err(error::backend)?;
+        Ok(())
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at, \
+             retires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&key.kid)
+        .bind(&key.algorithm)
+        .bind(&key.private_key.0)
+        .bind(&key.public_jwk)
+        .bind(time(key.created_at))
+        .bind(key.retires_at.map(time))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| error::write(error, "signing key"))?;
+        Ok(())
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        let query = sqlx::query("SELECT * FROM signing_keys ORDER BY created_at, kid");
+        self.fetch_all(query, rows::signing_key).await
+    }
+
+    async fn update_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
+        let result = sqlx::query(
+            "UPDATE signing_keys SET algorithm = $2, private_key = $3, public_jwk = $4, \
+             retires_at = $5 WHERE kid = $1",
+        )
+        .bind(&key.kid)
+        .bind(&key.algorithm)
+        .bind(&key.private_key.0)
+        .bind(&key.public_jwk)
+        .bind(key.retires_at.map(time))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| error::write(error, "signing key"))?;
+        one_row(result)
     }
 }

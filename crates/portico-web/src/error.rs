@@ -33,6 +33,12 @@ pub struct InvalidParameter {
     pub reason: String,
 }
 
+/// Marks a response that carries an error format of its own, which [`problem_middleware`]
+/// must leave alone: the built-in IdP's token endpoint answers RFC 6749 error JSON, which
+/// OAuth clients parse.
+#[derive(Debug, Clone, Copy)]
+pub struct NotAProblem;
+
 /// An error on its way to becoming a problem response.
 #[derive(Debug)]
 pub struct ApiError {
@@ -207,7 +213,8 @@ pub async fn problem_middleware(request: Request, next: Next) -> Response {
     let problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => Some(problem),
         None if (parts.status.is_client_error() || parts.status.is_server_error())
-            && !is_problem(&parts.headers) =>
+            && !is_problem(&parts.headers)
+            && parts.extensions.get::<NotAProblem>().is_none() =>
         {
             let detail = match parts.status {
                 StatusCode::NOT_FOUND => "no such resource".to_owned(),

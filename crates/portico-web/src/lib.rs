@@ -6,7 +6,9 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod idp;
 pub mod openapi;
+pub mod pages;
 pub mod portal;
 pub mod wire;
 
@@ -39,10 +41,11 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
 }
 
-/// The admin listener: `/v1/...`, `/status` and `/openapi.json`.
+/// The admin listener: `/v1/...`, `/status`, `/openapi.json` and the admin console's pages.
 pub fn admin_app(state: AppState) -> Router {
     let (router, document) = admin::router().split_for_parts();
     let document = Arc::new(document);
+    let pages = pages::admin_router(state.clone());
     let router = router
         .route("/status", get(status))
         .route(
@@ -52,14 +55,16 @@ pub fn admin_app(state: AppState) -> Router {
                 async move { Json(document.as_ref().clone()) }
             }),
         )
-        .with_state(state);
+        .with_state(state)
+        .merge(pages);
     with_common_layers(router)
 }
 
-/// The portal listener: `/api/v1/...` and `/openapi.json`.
+/// The portal listener: `/api/v1/...`, `/openapi.json` and the Dev Portal's pages.
 pub fn portal_app(state: AppState) -> Router {
     let (router, document) = portal::router().split_for_parts();
     let document = Arc::new(document);
+    let pages = pages::portal_router(state.clone());
     let router = router
         .route(
             "/openapi.json",
@@ -68,7 +73,9 @@ pub fn portal_app(state: AppState) -> Router {
                 async move { Json(document.as_ref().clone()) }
             }),
         )
-        .with_state(state);
+        .merge(idp::router())
+        .with_state(state)
+        .merge(pages);
     with_common_layers(router)
 }
 

@@ -28,14 +28,23 @@ pub struct ListBody<T> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationSetupRequest {
-    /// `auth0`.
+    /// `auth0`, or `builtin` to make the built-in identity provider the default again
+    /// (without verification; the other fields do not apply to it and may be left out).
     pub provider_type: String,
     /// For example `https://TENANT.us.auth0.com`, with or without the trailing slash.
+    /// Required for `auth0`.
+    #[serde(default)]
     pub issuer: String,
+    /// Required for `auth0`.
+    #[serde(default)]
     pub client_token_audience: String,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Required for `auth0`, for example `["azp"]`.
+    #[serde(default)]
     pub consumer_claims: Vec<String>,
+    /// Required for `auth0`.
+    #[serde(default)]
     pub initial_client_id: String,
     /// Write-only. May be left out to keep the stored secret of the same initial client.
     #[serde(default)]

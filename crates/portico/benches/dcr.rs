@@ -45,7 +45,9 @@ async fn main() {
         ca_file: None,
         log_format: "text".into(),
     };
-    let running = portico::start(Config::merge(&args, FileConfig::default()).unwrap()).await.unwrap();
+    let running = portico::start(Config::merge(&args, FileConfig::default()).unwrap())
+        .await
+        .unwrap();
     let admin_token = std::fs::read_to_string(data_dir.path().join("admin-token")).unwrap();
     let admin_token = admin_token.trim();
     let http = reqwest::Client::new();
@@ -97,7 +99,10 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    let management_token = management_token["access_token"].as_str().unwrap().to_owned();
+    let management_token = management_token["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut direct = Vec::with_capacity(CREATIONS);
     for index in 0..CREATIONS {
         let started = Instant::now();
@@ -154,24 +159,62 @@ async fn main() {
     let mut admin_listing = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
-        let body: Value = http.get(portal("/api/v1/applications")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let body: Value = http
+            .get(portal("/api/v1/applications"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         listing.push(started.elapsed());
         assert_eq!(body["data"].as_array().unwrap().len(), LISTED);
         let started = Instant::now();
-        let body: Value = http.get(admin("/v1/applications")).bearer_auth(admin_token).send().await.unwrap().json().await.unwrap();
+        let body: Value = http
+            .get(admin("/v1/applications"))
+            .bearer_auth(admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         admin_listing.push(started.elapsed());
         assert_eq!(body["data"].as_array().unwrap().len(), LISTED);
     }
 
     let direct_median = median(&mut direct);
     let portico_median = median(&mut through_portico);
-    println!("backend: {}", std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| "sqlite (data dir)".into()));
+    println!(
+        "backend: {}",
+        std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| "sqlite (data dir)".into())
+    );
     println!("application creation over {CREATIONS} runs:");
-    println!("  Auth0 emulator alone (client + grant): median {:?}, p90 {:?}", direct_median, percentile(&mut direct, 0.9));
-    println!("  through Portico:                       median {:?}, p90 {:?}", portico_median, percentile(&mut through_portico, 0.9));
-    println!("  Portico's median overhead:             {:?}", portico_median.saturating_sub(direct_median));
+    println!(
+        "  Auth0 emulator alone (client + grant): median {:?}, p90 {:?}",
+        direct_median,
+        percentile(&mut direct, 0.9)
+    );
+    println!(
+        "  through Portico:                       median {:?}, p90 {:?}",
+        portico_median,
+        percentile(&mut through_portico, 0.9)
+    );
+    println!(
+        "  Portico's median overhead:             {:?}",
+        portico_median.saturating_sub(direct_median)
+    );
     println!("listing {LISTED} applications (20 runs):");
-    println!("  portal GET /api/v1/applications: median {:?}, max {:?}", median(&mut listing), listing.iter().max().unwrap());
-    println!("  admin  GET /v1/applications:     median {:?}, max {:?}", median(&mut admin_listing), admin_listing.iter().max().unwrap());
+    println!(
+        "  portal GET /api/v1/applications: median {:?}, max {:?}",
+        median(&mut listing),
+        listing.iter().max().unwrap()
+    );
+    println!(
+        "  admin  GET /v1/applications:     median {:?}, max {:?}",
+        median(&mut admin_listing),
+        admin_listing.iter().max().unwrap()
+    );
     running.shutdown().await.unwrap();
 }

@@ -83,7 +83,9 @@ pub struct Config {
     pub portal_listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
-    pub portal_url: url::Url,
+    /// The portal's public base URL when one is configured; otherwise [`crate::start`] uses
+    /// the address the portal listener is actually bound to (which matters with port 0).
+    pub portal_url: Option<url::Url>,
     pub ca_file: Option<PathBuf>,
     pub gateway_connect_timeout_secs: u64,
     pub gateway_read_timeout_secs: u64,
@@ -128,23 +130,20 @@ impl Config {
         {
             bail!("database_url must start with sqlite:, postgres:// or postgresql://");
         }
-        let portal_url_text = args
-            .portal_url
-            .clone()
-            .or(file.portal_url)
-            .unwrap_or_else(|| {
-                let host = if portal_listen.ip().is_unspecified() {
-                    "127.0.0.1".to_owned()
-                } else {
-                    portal_listen.ip().to_string()
-                };
-                format!("http://{host}:{}", portal_listen.port())
-            });
-        let portal_url = url::Url::parse(&portal_url_text)
-            .with_context(|| format!("portal_url {portal_url_text:?} is not a URL"))?;
-        if portal_url.scheme() != "http" && portal_url.scheme() != "https" {
-            bail!("portal_url must be an http or https URL");
-        }
+        let portal_url = match args.portal_url.clone().or(file.portal_url) {
+            Some(text) => {
+                let portal_url = url::Url::parse(&text)
+                    .with_context(|| format!("portal_url {text:?} is not a URL"))?;
+                if portal_url.scheme() != "http" && portal_url.scheme() != "https" {
+                    bail!("portal_url must be an http or https URL");
+                }
+                // It is also the built-in identity provider's issuer base: check it now.
+                builtin_issuer(&portal_url)
+                    .with_context(|| format!("portal_url {text:?} cannot be an issuer base"))?;
+                Some(portal_url)
+            }
+            None => None,
+        };
         let ca_file = args.ca_file.clone().or(file.ca_file);
         if let Some(path) = &ca_file {
             if !path.is_file() {
@@ -164,6 +163,28 @@ impl Config {
             gateway_max_header_bytes: file.gateway.max_header_bytes.unwrap_or(16 * 1024),
         })
     }
+}
+
+/// The portal URL of a listener bound to `address`, when none is configured: loopback for
+/// an unspecified address (`0.0.0.0`, `[::]`), so that links and the issuer work on this
+/// machine.
+pub fn default_portal_url(address: SocketAddr) -> url::Url {
+    let host = match address.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    url::Url::parse(&format!("http://{host}:{}", address.port()))
+        .expect("an IP address and a port make a URL")
+}
+
+/// The built-in identity provider's issuer: the portal URL followed by `/idp`.
+pub fn builtin_issuer(portal_url: &url::Url) -> anyhow::Result<portico_core::Issuer> {
+    let text = format!("{}/idp", portal_url.as_str().trim_end_matches('/'));
+    let url = url::Url::parse(&text).with_context(|| format!("{text:?} is not a URL"))?;
+    portico_core::Issuer::from_trusted_url(&url)
+        .map_err(|error| anyhow::anyhow!("the issuer {text:?} {error}"))
 }
 
 impl FileConfig {
@@ -227,6 +248,34 @@ mod tests {
         let config = Config::merge(&flags, file).unwrap();
         assert_eq!(config.admin_listen.to_string(), "127.0.0.1:7001");
         assert_eq!(config.portal_listen.to_string(), "127.0.0.1:9003");
+    }
+
+    #[test]
+    fn the_portal_url_defaults_to_the_bound_address_and_bases_the_issuer() {
+        assert!(Config::merge(&no_flags(), FileConfig::default())
+            .unwrap()
+            .portal_url
+            .is_none());
+        let bound = default_portal_url("0.0.0.0:41234".parse().unwrap());
+        assert_eq!(bound.as_str(), "http://127.0.0.1:41234/");
+        assert_eq!(
+            builtin_issuer(&bound).unwrap().as_str(),
+            "http://127.0.0.1:41234/idp"
+        );
+        assert_eq!(
+            default_portal_url("[::]:8003".parse().unwrap()).as_str(),
+            "http://[::1]:8003/"
+        );
+        let mut flags = no_flags();
+        flags.portal_url = Some("http://portal.internal:8003/dev/".into());
+        let configured = Config::merge(&flags, FileConfig::default()).unwrap();
+        let portal_url = configured.portal_url.unwrap();
+        assert_eq!(
+            builtin_issuer(&portal_url).unwrap().as_str(),
+            "http://portal.internal:8003/dev/idp"
+        );
+        flags.portal_url = Some("https://portal.example/?x=1".into());
+        assert!(Config::merge(&flags, FileConfig::default()).is_err());
     }
 
     #[test]

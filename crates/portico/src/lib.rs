@@ -3,6 +3,7 @@
 //! `portico serve` does.
 
 pub mod config;
+pub mod demo;
 pub mod secrets;
 
 use std::net::SocketAddr;
@@ -11,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use portico_core::ports::SystemClock;
-use portico_core::service::Portico;
+use portico_core::ports::{Clock, SystemClock};
+use portico_core::service::{BuiltinIdp, Portico, SigningKeys};
 use portico_web::AppState;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -28,8 +29,16 @@ pub struct Running {
     pub proxy_addr: SocketAddr,
     pub admin_addr: SocketAddr,
     pub portal_addr: SocketAddr,
+    /// The portal's base URL: the configured one, or the bound address.
+    pub portal_url: url::Url,
+    /// The built-in identity provider's issuer (`portal_url` + `/idp`).
+    pub builtin_issuer: portico_core::Issuer,
     /// Set when this start generated the admin token (so it is printed once).
     pub generated_admin_token: Option<portico_core::SecretString>,
+    /// The admin token in force (generated, read from the data dir, or from the environment).
+    pub admin_token: portico_core::SecretString,
+    /// The use cases, for the binary's own setup steps (the demo publishes its API with them).
+    pub portico: Portico,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<anyhow::Result<()>>,
 }
@@ -64,7 +73,12 @@ impl Running {
     }
 }
 
-/// Opens the database (migrating it), binds the three listeners and starts serving.
+/// Binds the three listeners, opens the database (migrating it), makes sure the built-in
+/// identity provider has a signing key and is set up (the portal's default on a fresh data
+/// dir), and starts serving.
+///
+/// The listeners are bound first so that, with port 0, the portal URL (and so the built-in
+/// IdP's issuer) names the port actually bound.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
@@ -75,6 +89,18 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let admin_token = secrets::admin_token(&config.data_dir)?;
     let cipher = secrets::secret_key(&config.data_dir)?;
 
+    let proxy_listener = bind(config.proxy_listen, "proxy").await?;
+    let admin_listener = bind(config.admin_listen, "admin").await?;
+    let portal_listener = bind(config.portal_listen, "portal").await?;
+    let proxy_addr = proxy_listener.local_addr()?;
+    let admin_addr = admin_listener.local_addr()?;
+    let portal_addr = portal_listener.local_addr()?;
+    let portal_url = config
+        .portal_url
+        .clone()
+        .unwrap_or_else(|| config::default_portal_url(portal_addr));
+    let builtin_issuer = config::builtin_issuer(&portal_url)?;
+
     let store = portico_store::connect(&config.database_url)
         .await
         .map_err(|error| anyhow::anyhow!("could not open the database: {error}"))?;
@@ -84,28 +110,38 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         ..Default::default()
     })
     .map_err(|error| anyhow::anyhow!("could not build the outbound HTTP client: {error}"))?;
-    let registry = portico_idp::IdpRegistry::new(http.clone(), portico_idp::RetryPolicy::default());
-    let portico = Portico::new(
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let signing_keys = Arc::new(SigningKeys::new(
         store.clone(),
-        Arc::new(registry),
-        Arc::new(SystemClock),
-        cipher,
-    );
+        Arc::new(portico_idp::RsaKeyMaker),
+        cipher.clone(),
+        clock.clone(),
+    ));
+    let builtin_idp = Arc::new(BuiltinIdp::new(
+        store.clone(),
+        signing_keys.clone(),
+        clock.clone(),
+        builtin_issuer.clone(),
+    ));
+    let registry = portico_idp::IdpRegistry::new(http.clone(), portico_idp::RetryPolicy::default())
+        .with_builtin(builtin_idp.clone());
+    let portico = Portico::new(store.clone(), Arc::new(registry), clock, cipher)
+        .with_builtin_idp(builtin_idp);
+    signing_keys.ensure_signing_key().await.map_err(|error| {
+        anyhow::anyhow!("could not make the built-in IdP's signing key: {error}")
+    })?;
+    portico
+        .ensure_builtin_defaults(&builtin_issuer)
+        .await
+        .map_err(|error| anyhow::anyhow!("could not set up the built-in IdP: {error}"))?;
 
     let ready = Arc::new(AtomicBool::new(false));
     let state = AppState {
         portico: portico.clone(),
         admin_token: admin_token.value.clone(),
-        secure_cookies: config.portal_url.scheme() == "https",
+        secure_cookies: portal_url.scheme() == "https",
         ready: ready.clone(),
     };
-
-    let proxy_listener = bind(config.proxy_listen, "proxy").await?;
-    let admin_listener = bind(config.admin_listen, "admin").await?;
-    let portal_listener = bind(config.portal_listen, "portal").await?;
-    let proxy_addr = proxy_listener.local_addr()?;
-    let admin_addr = admin_listener.local_addr()?;
-    let portal_addr = portal_listener.local_addr()?;
 
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -150,15 +186,43 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     ));
 
     ready.store(true, Ordering::Release);
-    tracing::info!(%proxy_addr, %admin_addr, %portal_addr, "portico is ready");
+    tracing::info!(%proxy_addr, %admin_addr, %portal_addr, issuer = %builtin_issuer, "portico is ready");
     Ok(Running {
         proxy_addr,
         admin_addr,
         portal_addr,
-        generated_admin_token: admin_token.generated.then_some(admin_token.value),
+        portal_url,
+        builtin_issuer,
+        generated_admin_token: admin_token.generated.then(|| admin_token.value.clone()),
+        admin_token: admin_token.value,
+        portico,
         shutdown,
         tasks,
     })
+}
+
+/// `portico idp rotate-key`: a new signing key for the built-in identity provider, the
+/// previous ones still published for `overlap`. Works while a server runs on the same
+/// database: the server reads the keys again within seconds.
+pub async fn rotate_signing_key(
+    config: &Config,
+    overlap: Duration,
+) -> anyhow::Result<portico_core::service::Rotation> {
+    let cipher = secrets::secret_key(&config.data_dir)?;
+    let store = portico_store::connect(&config.database_url)
+        .await
+        .map_err(|error| anyhow::anyhow!("could not open the database: {error}"))?;
+    let keys = SigningKeys::new(
+        store,
+        Arc::new(portico_idp::RsaKeyMaker),
+        cipher,
+        Arc::new(SystemClock),
+    );
+    let overlap = time::Duration::try_from(overlap)
+        .map_err(|_| anyhow::anyhow!("the overlap is too long"))?;
+    keys.rotate(overlap)
+        .await
+        .map_err(|error| anyhow::anyhow!("could not rotate the signing key: {error}"))
 }
 
 async fn bind(address: SocketAddr, name: &str) -> anyhow::Result<TcpListener> {

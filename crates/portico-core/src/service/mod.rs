@@ -3,6 +3,7 @@
 
 mod accounts;
 mod applications;
+mod builtin_idp;
 mod catalog;
 mod deletions;
 mod setup;
@@ -11,10 +12,14 @@ use std::sync::Arc;
 
 pub use accounts::{SignIn, SignUp, SESSION_LIFETIME_SECS};
 pub use applications::{ApplicationChanges, CreatedApplication, NewApplication};
+pub use builtin_idp::{
+    BuiltinIdp, OAuthError, OAuthErrorCode, Rotation, SigningKeys, TokenRequest, TokenResponse,
+    BUILTIN_NAME, CLIENT_ID_LENGTH, DEFAULT_BUILTIN_AUDIENCE, KEY_RELOAD_AFTER, SIGNING_ALGORITHM,
+    TOKEN_LIFETIME_SECS,
+};
 pub use catalog::{
     ApiChanges, AuthStrategyChanges, DcrProviderChanges, NewApi, NewAuthStrategy, NewDcrProvider,
-    OpenIdConnectInput,
-    SettingsChanges,
+    OpenIdConnectInput, SettingsChanges,
 };
 pub use deletions::DELETION_BACKOFF_CAP_SECS;
 pub use setup::{ApplicationSetup, ApplicationSetupInput, SavedApplicationSetup};
@@ -32,6 +37,7 @@ pub struct Portico {
     clock: Arc<dyn Clock>,
     cipher: SecretCipher,
     sign_in_limiter: Arc<accounts::SignInLimiter>,
+    builtin_idp: Option<Arc<BuiltinIdp>>,
 }
 
 impl Portico {
@@ -47,7 +53,15 @@ impl Portico {
             clock,
             cipher,
             sign_in_limiter: Arc::new(accounts::SignInLimiter::default()),
+            builtin_idp: None,
         }
+    }
+
+    /// Serves the built-in identity provider's token endpoint and JWKS through this
+    /// `Portico`. The same provider must be the factory's provider for `builtin` records.
+    pub fn with_builtin_idp(mut self, builtin_idp: Arc<BuiltinIdp>) -> Self {
+        self.builtin_idp = Some(builtin_idp);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

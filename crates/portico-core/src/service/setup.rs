@@ -39,7 +39,29 @@ pub struct SavedApplicationSetup {
 const SETUP_PROVIDER_NAME: &str = "Application Setup";
 
 impl Portico {
+    /// The setup in force: the one whose strategy is the portal's default (the saved Auth0
+    /// setup or the built-in provider's), else the saved one, else the built-in one; `None`
+    /// only when neither exists.
     pub async fn application_setup(&self) -> CoreResult<Option<ApplicationSetup>> {
+        let settings = self.store.portal_settings().await?;
+        let saved = self.saved_application_setup().await?;
+        let builtin = self.builtin_setup().await?;
+        let is_default = |setup: &Option<ApplicationSetup>| {
+            setup
+                .as_ref()
+                .is_some_and(|setup| settings.default_auth_strategy_id == Some(setup.strategy.id))
+        };
+        Ok(if is_default(&saved) {
+            saved
+        } else if is_default(&builtin) {
+            builtin
+        } else {
+            saved.or(builtin)
+        })
+    }
+
+    /// The setup that the form saved last (Auth0's), whether or not it is the default.
+    async fn saved_application_setup(&self) -> CoreResult<Option<ApplicationSetup>> {
         let settings = self.store.portal_settings().await?;
         let Some(ids) = settings.application_setup else {
             return Ok(None);
@@ -52,15 +74,22 @@ impl Portico {
 
     /// Verifies the settings against the IdP, then saves them over any earlier setup and
     /// makes them the portal's default. Nothing changes when verification fails.
+    ///
+    /// With `provider_type` `builtin` it makes the built-in provider's strategy the default
+    /// again, without verification (the provider is Portico itself); the other fields do not
+    /// apply, and the saved Auth0 setup is kept for a later switch back.
     pub async fn save_application_setup(
         &self,
         input: ApplicationSetupInput,
     ) -> CoreResult<SavedApplicationSetup> {
-        let existing = self.application_setup().await?;
+        if input.provider_type == "builtin" {
+            return self.use_builtin_setup().await;
+        }
+        let existing = self.saved_application_setup().await?;
 
         let mut checker = Checker::new();
         if input.provider_type != "auth0" {
-            checker.fail("provider_type", "must be auth0");
+            checker.fail("provider_type", "must be auth0 or builtin");
         }
         let issuer = parse_issuer(&mut checker, "issuer", &input.issuer);
         if input.client_token_audience.trim().is_empty() {
@@ -199,6 +228,22 @@ impl Portico {
         Ok(SavedApplicationSetup {
             setup: ApplicationSetup { provider, strategy },
             warnings,
+        })
+    }
+
+    async fn use_builtin_setup(&self) -> CoreResult<SavedApplicationSetup> {
+        let setup = self.builtin_setup().await?.ok_or_else(|| {
+            CoreError::Unprocessable("this server has no built-in identity provider set up".into())
+        })?;
+        let mut settings = self.store.portal_settings().await?;
+        if settings.default_auth_strategy_id != Some(setup.strategy.id) {
+            settings.default_auth_strategy_id = Some(setup.strategy.id);
+            self.store.update_portal_settings(&settings).await?;
+        }
+        tracing::info!(issuer = %setup.provider.issuer, "the built-in identity provider is the portal's default again");
+        Ok(SavedApplicationSetup {
+            setup,
+            warnings: Vec::new(),
         })
     }
 }

@@ -11,6 +11,7 @@ mod fixtures;
 
 mod apis;
 mod applications;
+mod builtin_idp;
 mod concurrency;
 mod config_version;
 mod connect;

@@ -39,6 +39,7 @@
 //! unless a test injects it; and `set_down` answers 503 where a real outage is usually a
 //! connection error (use [`Auth0Emulator::stop`] for that).
 
+mod control;
 mod http_responses;
 mod identifiers;
 mod keys;

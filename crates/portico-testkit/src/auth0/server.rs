@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{http_responses, management, token_endpoint, traffic, well_known, Shared};
+use super::{control, http_responses, management, token_endpoint, traffic, well_known, Shared};
 
 /// How long a stop waits for in-flight requests before cutting them off.
 const GRACEFUL_STOP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -98,5 +98,7 @@ fn router(shared: Arc<Shared>) -> Router {
             shared.clone(),
             traffic::traffic_middleware,
         ))
+        // Added after the traffic layer on purpose: the control endpoint is not traffic.
+        .route("/__emulator/fail-next", post(control::fail_next))
         .with_state(shared)
 }

@@ -49,12 +49,24 @@ async fn verification_fails_with_a_wrong_secret_and_nothing_is_saved() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     let detail = problem["detail"].as_str().unwrap();
     assert!(detail.contains("Initial Client Secret"), "{detail}");
-    let (status, _) = portico
+    assert_setup_is_still_the_builtin_one(&portico).await;
+    let (_, providers) = portico.admin(Method::GET, "/v1/dcr-providers", None).await;
+    let providers = providers["data"].as_array().unwrap();
+    assert_eq!(
+        providers.len(),
+        1,
+        "only the built-in provider: {providers:?}"
+    );
+    assert_eq!(providers[0]["provider_type"], "builtin");
+}
+
+/// A fresh install's setup is the built-in provider's; a failed save leaves it so.
+async fn assert_setup_is_still_the_builtin_one(portico: &TestPortico) {
+    let (status, setup) = portico
         .admin(Method::GET, "/v1/portal/application-setup", None)
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, providers) = portico.admin(Method::GET, "/v1/dcr-providers", None).await;
-    assert_eq!(providers["data"].as_array().unwrap().len(), 0);
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    assert_eq!(setup["provider_type"], "builtin", "{setup}");
 }
 
 #[tokio::test]
@@ -81,10 +93,7 @@ async fn verification_names_each_missing_permission() {
         problem["detail"],
         "the Auth0 application is missing the Management API permissions: create:client_grants, update:client_keys"
     );
-    let (status, _) = portico
-        .admin(Method::GET, "/v1/portal/application-setup", None)
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_setup_is_still_the_builtin_one(&portico).await;
 }
 
 #[tokio::test]

@@ -2,6 +2,9 @@
 //! Auth0 emulator standing in for Auth0.
 
 mod bad_input;
+mod builtin_idp;
+mod demo;
 mod failures;
 mod journey;
+mod key_rotation;
 mod support;

@@ -228,6 +228,102 @@ impl TestPortico {
     }
 }
 
+/// An API routed at `route` to `upstream` and published, with the given strategy (`None`:
+/// the portal's default); returns its id.
+#[allow(dead_code)] // not every test module publishes an API
+pub async fn publish_api(
+    portico: &TestPortico,
+    slug: &str,
+    route: &str,
+    upstream: std::net::SocketAddr,
+    auth_strategy_id: Option<&str>,
+) -> String {
+    let (status, api) = portico
+        .admin(
+            Method::POST,
+            "/v1/apis",
+            Some(json!({
+                "name": slug,
+                "slug": slug,
+                "upstream_url": format!("http://{upstream}/"),
+                "routes": [{"paths": [route]}],
+                "auth_strategy_id": auth_strategy_id,
+                "published": true,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{api}");
+    api["id"].as_str().unwrap().to_owned()
+}
+
+/// An application of the developer behind `token`, registered for `api_id`; returns the
+/// creation answer (with `client_id` and the only copy of `client_secret`).
+#[allow(dead_code)] // not every test module creates applications
+pub async fn registered_application(
+    portico: &TestPortico,
+    token: &str,
+    name: &str,
+    api_id: &str,
+) -> Value {
+    let (status, created) = portico
+        .portal(
+            Method::POST,
+            "/api/v1/applications",
+            Some(token),
+            Some(json!({"name": name, "redirect_uri": "https://app.example.com/callback", "description": ""})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, registration) = portico
+        .portal(
+            Method::POST,
+            &format!(
+                "/api/v1/applications/{}/registrations",
+                created["id"].as_str().unwrap()
+            ),
+            Some(token),
+            Some(json!({"api_id": api_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{registration}");
+    assert_eq!(registration["status"], "approved");
+    created
+}
+
+/// The claims of a JWT, unverified (the gateway verifies; tests only look).
+#[allow(dead_code)]
+pub fn jwt_part(token: &str, index: usize) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(index).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+/// Polls `probe` every 50 ms until it answers true or `within` has passed; answers how long
+/// it took, or `None`.
+#[allow(dead_code)]
+pub async fn within<Probe, Fut>(
+    within: std::time::Duration,
+    mut probe: Probe,
+) -> Option<std::time::Duration>
+where
+    Probe: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if probe().await {
+            return Some(started.elapsed());
+        }
+        if started.elapsed() > within {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.unwrap();
