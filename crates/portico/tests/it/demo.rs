@@ -13,14 +13,14 @@ use tokio::process::{Child, Command};
 use crate::support::within;
 
 /// What the demo printed, read up to the end of its walkthrough.
-struct Printed {
-    walkthrough: String,
+pub(crate) struct Printed {
+    pub walkthrough: String,
     /// From the process's start to the "ready" line.
-    ready_after: Duration,
-    all: String,
+    pub ready_after: Duration,
+    pub all: String,
 }
 
-async fn read_until_walkthrough(child: &mut Child, started: Instant) -> Printed {
+pub(crate) async fn read_until_walkthrough(child: &mut Child, started: Instant) -> Printed {
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
     let mut all = String::new();
@@ -80,7 +80,7 @@ async fn gateway_status(gateway: &str, authorization: &str) -> StatusCode {
 }
 
 /// Stops the demo as a terminal's Ctrl-C or a service manager would, and waits for it.
-async fn terminate(mut child: Child) {
+pub(crate) async fn terminate(mut child: Child) {
     let pid = child.id().expect("the demo is still running");
     let status = Command::new("kill")
         .args(["-TERM", &pid.to_string()])

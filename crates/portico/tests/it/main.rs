@@ -7,4 +7,5 @@ mod demo;
 mod failures;
 mod journey;
 mod key_rotation;
+mod readme;
 mod support;
