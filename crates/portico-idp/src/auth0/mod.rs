@@ -24,6 +24,9 @@ use url::Url;
 use crate::discovery::{self, DiscoveryError};
 use crate::retry::{self, Repeat, RetryPolicy};
 
+/// How many pages of 100 clients the search after a create of unknown outcome reads at most.
+const LOST_CREATE_SCAN_PAGES: u32 = 20;
+
 /// The Management API permissions Portico needs, in the order they are named in messages.
 pub const REQUIRED_PERMISSIONS: [&str; 9] = [
     "read:clients",
@@ -318,6 +321,45 @@ impl Auth0Provider {
     }
 
     /// Deletes a client that was made for a failed creation, or reports it as an orphan.
+    /// After a create whose outcome is unknown: finds a client made for this application (by
+    /// `client_metadata.portico_application_id`) and deletes it. Reads at most
+    /// [`LOST_CREATE_SCAN_PAGES`] pages of clients; what cannot be checked is logged with the
+    /// application id, the one handle left for a person to clean up by.
+    async fn undo_lost_create(&self, request: &ClientRequest, error: IdpError) -> CreateError {
+        let application_id = request.application_id.to_string();
+        for page in 0..LOST_CREATE_SCAN_PAGES {
+            let mut url = self.management_url(&["clients"]);
+            url.query_pairs_mut()
+                .append_pair("fields", "client_id,client_metadata")
+                .append_pair("include_fields", "true")
+                .append_pair("app_type", "non_interactive")
+                .append_pair("per_page", "100")
+                .append_pair("page", &page.to_string());
+            let clients: Vec<serde_json::Value> = match self
+                .call_json(Method::GET, url, None, Repeat::Safe)
+                .await
+            {
+                Ok(clients) => clients,
+                Err(lookup_error) => {
+                    tracing::error!(%application_id, error = %lookup_error, "a client creation's outcome is unknown and Auth0 could not be searched; a client tagged with this application id may be orphaned");
+                    return error.into();
+                }
+            };
+            let found = clients.iter().find(|client| {
+                client["client_metadata"]["portico_application_id"] == application_id.as_str()
+            });
+            if let Some(client_id) = found.and_then(|client| client["client_id"].as_str()) {
+                tracing::warn!(%client_id, %application_id, "found the client of a create that seemed to fail; deleting it");
+                return self.undo_create(client_id.to_owned(), error).await;
+            }
+            if clients.len() < 100 {
+                return error.into();
+            }
+        }
+        tracing::error!(%application_id, "a client creation's outcome is unknown and not every client could be searched; a client tagged with this application id may be orphaned");
+        error.into()
+    }
+
     async fn undo_create(&self, client_id: String, error: IdpError) -> CreateError {
         match self.delete_client(&client_id).await {
             Ok(()) => CreateError {
@@ -385,9 +427,18 @@ impl DcrProvider for Auth0Provider {
         // second one would be left behind unknown to Portico.
         let url = self.management_url(&["clients"]);
         let what = format!("POST {}", url.path());
-        let bytes = self
+        let bytes = match self
             .call(Method::POST, url, Some(to_json(&body)), Repeat::Once)
-            .await?;
+            .await
+        {
+            Ok(bytes) => bytes,
+            // A timeout or a 5xx leaves it unknown whether Auth0 made the client. Look for it
+            // by the application id in its metadata, so that it is not left behind.
+            Err(error @ IdpError::Unavailable(_)) => {
+                return Err(self.undo_lost_create(request, error).await);
+            }
+            Err(error) => return Err(error.into()),
+        };
         let created: wire::ClientWithSecret = match parse(&what, &bytes) {
             Ok(created) => created,
             Err(error) => {

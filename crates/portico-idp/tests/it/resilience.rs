@@ -175,6 +175,31 @@ async fn a_5xx_on_create_is_not_retried() {
 }
 
 #[tokio::test]
+async fn a_create_whose_answer_is_lost_leaves_no_client_behind() {
+    let emulator = emulator().await;
+    let provider = provider(&emulator);
+
+    // Auth0 makes the client, but the answer never arrives.
+    emulator.lose_response_next("POST", "/api/v2/clients", 1, 502);
+    let error = provider
+        .create_client(&request(&emulator))
+        .await
+        .expect_err("the outcome was unknown");
+
+    assert!(matches!(error.error, IdpError::Unavailable(_)), "{error:?}");
+    assert_eq!(error.orphan, None);
+    assert_eq!(emulator.request_count("POST", "/api/v2/clients"), 1);
+    assert!(
+        emulator.request_count("GET", "/api/v2/clients") >= 1,
+        "Auth0 was searched for the client"
+    );
+    assert!(
+        emulator.clients().is_empty(),
+        "the client made for the application was found and deleted"
+    );
+}
+
+#[tokio::test]
 async fn a_5xx_on_rotate_is_not_retried() {
     let emulator = emulator().await;
     let provider = provider(&emulator);

@@ -362,6 +362,17 @@ impl Auth0Emulator {
             .add_rule(method, path_prefix, n, FaultAction::Fail { status });
     }
 
+    /// Lets the next `n` matching requests take effect, then answers each with `status`
+    /// instead of the real answer: the caller cannot know that it succeeded.
+    pub fn lose_response_next(&self, method: &str, path_prefix: &str, n: usize, status: u16) {
+        self.shared.lock_traffic().add_rule(
+            method,
+            path_prefix,
+            n,
+            FaultAction::LoseResponse { status },
+        );
+    }
+
     /// Makes the next `n` matching requests answer 429 with `Retry-After: retry_after_secs`
     /// and the `x-ratelimit-*` headers, independently of the real token bucket.
     pub fn rate_limit_next(

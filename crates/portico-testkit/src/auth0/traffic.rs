@@ -48,9 +48,18 @@ pub(crate) struct TrafficControl {
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum FaultAction {
-    Fail { status: u16 },
-    RateLimit { retry_after_secs: u64 },
+    Fail {
+        status: u16,
+    },
+    RateLimit {
+        retry_after_secs: u64,
+    },
     Delay(Duration),
+    /// Handles the request (its effects happen) and then answers with this status instead,
+    /// as a proxy in front of a tenant does when the tenant's answer is lost.
+    LoseResponse {
+        status: u16,
+    },
 }
 
 #[derive(Debug)]
@@ -304,6 +313,11 @@ async fn apply_traffic_rules(
             injected_rate_limit(shared, path, retry_after_secs)
         }
         Some(FaultAction::Fail { status: 429 }) => injected_rate_limit(shared, path, 1),
+        Some(FaultAction::LoseResponse { status }) => {
+            let _ = next.run(request).await;
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            http_responses::injected_failure(path, status)
+        }
         Some(FaultAction::Fail { status }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = http_responses::injected_failure(path, status);
