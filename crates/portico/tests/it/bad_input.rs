@@ -84,7 +84,7 @@ async fn malformed_bodies_are_400s_naming_the_field_and_reach_no_idp() {
             json_type,
             {
                 let mut body = br#"{"name": "x", "description": ""#.to_vec();
-                body.extend(std::iter::repeat(b'a').take(2 * 1024 * 1024));
+                body.extend(std::iter::repeat_n(b'a', 2 * 1024 * 1024));
                 body.extend(br#""}"#);
                 body
             },
