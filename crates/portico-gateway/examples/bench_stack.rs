@@ -7,7 +7,7 @@
 //!   strategy (proxied openly for this benchmark only) and `/auth/` behind the emulator's
 //!   client credentials. Prints `GATEWAY`, `BASIC` (the seed's literal header value) and
 //!   `BEARER` (a token from the emulator), then serves until interrupted. The runtime has
-//!   `WORKERS` worker threads (default 1).
+//!   `WORKERS` worker threads (default 1; 0 for a current-thread runtime).
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -33,11 +33,18 @@ fn main() {
         .ok()
         .and_then(|workers| workers.parse().ok())
         .unwrap_or(1usize);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    // `WORKERS=0` selects tokio's current-thread runtime (perf-anchors.md section 4.2).
+    let runtime = if workers == 0 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+    }
+    .expect("a runtime");
     match arguments.first().map(String::as_str) {
         Some("upstream") => runtime.block_on(upstream()),
         Some("gateway") if arguments.len() == 2 => runtime.block_on(gateway(&arguments[1])),
