@@ -155,7 +155,8 @@ fn init_tracing(format: &str) {
 async fn serve(config: Config, demo: bool, started: Instant) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let mut running = portico::start(config).await?;
-    if let Some(token) = &running.generated_admin_token {
+    // The demo's banner prints the token itself.
+    if let Some(token) = running.generated_admin_token.as_ref().filter(|_| !demo) {
         // Printed once, on the start that generated it; it is also in the data dir (0600).
         println!(
             "Generated admin token (stored in the data dir): {}",
