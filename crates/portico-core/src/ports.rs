@@ -165,7 +165,8 @@ pub trait Store: Send + Sync {
     async fn remove_idp_deletion(&self, id: PendingDeletionId) -> StoreResult<()>;
 
     /// A number that changes whenever anything the gateway reads changes (APIs, strategies,
-    /// providers, applications, registrations), so the gateway can poll cheaply.
+    /// providers, portal settings, applications, registrations, developer statuses), so the
+    /// gateway can poll cheaply.
     async fn config_version(&self) -> StoreResult<i64>;
 
     // The built-in identity provider's clients, by client id (unique: `Conflict("builtin

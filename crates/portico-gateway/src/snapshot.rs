@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Method};
-use portico_core::id::{ApiId, ApplicationId, AuthStrategyId, DcrProviderId};
+use portico_core::id::{ApiId, ApplicationId, AuthStrategyId, DcrProviderId, DeveloperId};
 use portico_core::model::{ApprovalStatus, AuthMethod};
 use portico_core::ports::{Store, StoreError};
 use portico_core::Issuer;
@@ -106,6 +106,15 @@ pub(crate) async fn load(
     let strategies = store.auth_strategies().await?;
     let apis = store.apis().await?;
     let applications = store.applications(None).await?;
+    // Only an approved developer's applications may call APIs: a revoked, rejected or pending
+    // developer's applications keep their credentials but get 403 everywhere.
+    let approved_developers: HashSet<DeveloperId> = store
+        .developers()
+        .await?
+        .into_iter()
+        .filter(|developer| developer.status == ApprovalStatus::Approved)
+        .map(|developer| developer.id)
+        .collect();
     let registrations = store.registrations(Some(ApprovalStatus::Approved)).await?;
 
     let provider_issuers: HashMap<DcrProviderId, &Issuer> = providers
@@ -139,7 +148,10 @@ pub(crate) async fn load(
         let entry = Arc::new(AppEntry {
             id: application.id,
             client_id: application.client_id.clone(),
-            approved_apis: approved.remove(&application.id).unwrap_or_default(),
+            approved_apis: approved
+                .remove(&application.id)
+                .filter(|_| approved_developers.contains(&application.developer_id))
+                .unwrap_or_default(),
             application_id_header: header_value(&application.id.to_string()),
             application_name_header: header_value(&application.name),
             developer_id_header: header_value(&application.developer_id.to_string()),

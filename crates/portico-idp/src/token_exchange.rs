@@ -173,7 +173,16 @@ fn interpret(
     let judged = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
         || matches!(
             error_body.error.as_deref(),
-            Some("invalid_client" | "invalid_grant" | "unauthorized_client" | "access_denied")
+            // `invalid_scope` and `invalid_target` (RFC 8707) judge this client too: it is
+            // not allowed the audience or scope the strategy asks for.
+            Some(
+                "invalid_client"
+                    | "invalid_grant"
+                    | "unauthorized_client"
+                    | "access_denied"
+                    | "invalid_scope"
+                    | "invalid_target"
+            )
         );
     if judged {
         Err(ExchangeError::Rejected {
@@ -208,13 +217,23 @@ mod tests {
                 message: "Unauthorized".into()
             }
         );
+        for code in ["invalid_client", "invalid_target", "invalid_scope"] {
+            let body = format!(r#"{{"error":"{code}"}}"#);
+            assert!(
+                matches!(
+                    interpret(StatusCode::BAD_REQUEST, None, body.as_bytes()),
+                    Err(ExchangeError::Rejected { status: 400, .. })
+                ),
+                "{code}"
+            );
+        }
         assert!(matches!(
             interpret(
                 StatusCode::BAD_REQUEST,
                 None,
-                br#"{"error":"invalid_client"}"#
+                br#"{"error":"invalid_request"}"#
             ),
-            Err(ExchangeError::Rejected { status: 400, .. })
+            Err(ExchangeError::InvalidResponse { .. })
         ));
     }
 

@@ -108,6 +108,44 @@ async fn a_revoked_registration_is_refused_within_two_seconds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_developers_applications_are_refused_within_two_seconds() {
+    let harness = Harness::start().await;
+    seen(
+        harness
+            .get_literal_basic("/echo", &harness.client_id, &harness.client_secret)
+            .await,
+    )
+    .await;
+
+    let mut developer = harness.developer.clone();
+    developer.status = ApprovalStatus::Revoked;
+    developer.updated_at = now();
+    harness.store.update_developer(&developer).await.unwrap();
+    let took = eventually(WITHIN, || async {
+        harness
+            .get_literal_basic("/echo", &harness.client_id, &harness.client_secret)
+            .await
+            .status()
+            == 403
+    })
+    .await;
+    assert!(took < WITHIN);
+
+    // Approved again, the same credentials work again.
+    developer.status = ApprovalStatus::Approved;
+    developer.updated_at = now();
+    harness.store.update_developer(&developer).await.unwrap();
+    eventually(WITHIN, || async {
+        harness
+            .get_literal_basic("/echo", &harness.client_id, &harness.client_secret)
+            .await
+            .status()
+            == 200
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_application_is_refused_within_two_seconds() {
     let harness = Harness::start().await;
     let token = harness

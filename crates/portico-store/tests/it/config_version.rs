@@ -52,10 +52,17 @@ async fn moves_on_every_write_the_gateway_reads(store: Arc<dyn Store>) {
     store.update_api(&things).await.unwrap();
     moved(&store, version, "update_api").await;
 
-    // Developers are no concern of the gateway: start counting again after this one.
-    let ada = developer("ada@example.com");
+    // A new developer is no concern of the gateway: start counting again after this one.
+    let mut ada = developer("ada@example.com");
     store.insert_developer(&ada).await.unwrap();
     version = store.config_version().await.unwrap();
+    // A change of status is: it decides whether the developer's applications may call APIs.
+    ada.status = ApprovalStatus::Revoked;
+    store.update_developer(&ada).await.unwrap();
+    version = moved(&store, version, "update_developer (status)").await;
+    ada.status = ApprovalStatus::Approved;
+    store.update_developer(&ada).await.unwrap();
+    version = moved(&store, version, "update_developer (status)").await;
     let world = World {
         provider: provider.clone(),
         strategy: strategy.clone(),
