@@ -95,6 +95,13 @@ pub trait Store: Send + Sync {
     async fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Session>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     async fn delete_sessions_of(&self, developer_id: DeveloperId) -> StoreResult<()>;
+    /// Forgets what has outlived its use: sessions expired at `now`, and idempotency keys
+    /// created before `keys_created_before`. Returns how many rows went.
+    async fn purge_expired(
+        &self,
+        now: OffsetDateTime,
+        keys_created_before: OffsetDateTime,
+    ) -> StoreResult<u64>;
 
     // Applications.
     /// Inserts the application; with a key, also marks that `Idempotency-Key` completed,

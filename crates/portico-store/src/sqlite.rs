@@ -569,6 +569,24 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn purge_expired(
+        &self,
+        now: OffsetDateTime,
+        keys_created_before: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(time(now))
+            .execute(&self.pool)
+            .await
+            .map_err(error::backend)?;
+        let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(time(keys_created_before))
+            .execute(&self.pool)
+            .await
+            .map_err(error::backend)?;
+        Ok(sessions.rows_affected() + keys.rows_affected())
+    }
+
     // ------------------------------------------------------------ Applications
 
     async fn insert_application(

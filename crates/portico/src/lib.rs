@@ -22,6 +22,9 @@ use tokio::task::JoinSet;
 pub use config::Config;
 
 /// How often the queue of IdP deletions is looked at.
+/// How often expired sessions and old idempotency keys are forgotten.
+const PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
 const DELETION_QUEUE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A running Portico: its bound addresses and a handle to stop it.
@@ -263,12 +266,21 @@ async fn run_deletion_queue(
     tokio::pin!(stop);
     let mut interval = tokio::time::interval(DELETION_QUEUE_INTERVAL);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut purge = tokio::time::interval(PURGE_INTERVAL);
+    purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = &mut stop => return Ok(()),
             _ = interval.tick() => {
                 if let Err(error) = portico.process_due_idp_deletions().await {
                     tracing::warn!(%error, "the IdP deletion queue could not be processed");
+                }
+            }
+            _ = purge.tick() => {
+                match portico.purge_expired().await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "expired sessions and idempotency keys forgotten"),
+                    Err(error) => tracing::warn!(%error, "expired sessions could not be purged"),
                 }
             }
         }

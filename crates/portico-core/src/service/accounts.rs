@@ -160,6 +160,16 @@ impl Portico {
         Ok(developer)
     }
 
+    /// Forgets expired sessions and idempotency keys older than a day; the binary runs this
+    /// periodically. Returns how many rows went.
+    pub async fn purge_expired(&self) -> CoreResult<u64> {
+        let now = self.now();
+        Ok(self
+            .store
+            .purge_expired(now, now - time::Duration::days(1))
+            .await?)
+    }
+
     pub async fn sign_out(&self, token: &SecretString) -> CoreResult<()> {
         Ok(self.store.delete_session(&token.sha256_hex()).await?)
     }

@@ -11,6 +11,7 @@ contract_tests!(
     delete_one,
     delete_all_of_a_developer,
     unknown_developer_conflicts,
+    purge_forgets_expired_sessions_and_old_idempotency_keys,
 );
 
 fn session(token_hash: &str, developer: DeveloperId) -> Session {
@@ -89,4 +90,44 @@ async fn unknown_developer_conflicts(store: Arc<dyn Store>) {
     let session = session("hash-1", DeveloperId::new());
     assert_any_conflict(store.insert_session(&session).await);
     assert_not_found(store.session("hash-1", at(0)).await);
+}
+
+async fn purge_forgets_expired_sessions_and_old_idempotency_keys(store: Arc<dyn Store>) {
+    let ada = developer("ada@example.com");
+    store.insert_developer(&ada).await.unwrap();
+    let mut expired = session("expired", ada.id);
+    expired.expires_at = at(100);
+    store.insert_session(&expired).await.unwrap();
+    store
+        .insert_session(&session("current", ada.id))
+        .await
+        .unwrap();
+    store
+        .reserve_idempotency_key(ada.id, "old", "hash", at(0))
+        .await
+        .unwrap();
+    store
+        .reserve_idempotency_key(ada.id, "new", "hash", at(500))
+        .await
+        .unwrap();
+
+    let purged = store.purge_expired(at(200), at(400)).await.unwrap();
+    assert_eq!(purged, 2, "one session and one key");
+    assert!(store.session("current", at(200)).await.is_ok());
+    // The old key is gone, so it can be reserved afresh; the new one is still held.
+    assert_eq!(
+        store
+            .reserve_idempotency_key(ada.id, "old", "other", at(201))
+            .await
+            .unwrap(),
+        IdempotencyState::Reserved
+    );
+    assert!(matches!(
+        store
+            .reserve_idempotency_key(ada.id, "new", "hash", at(501))
+            .await
+            .unwrap(),
+        IdempotencyState::InProgress { .. }
+    ));
+    assert_eq!(store.purge_expired(at(200), at(0)).await.unwrap(), 0);
 }
