@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::support::*;
 
 async fn seed_journey(backend: Backend) {
+    capture_logs();
     let emulator = emulator().await;
     let data_dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(backend, data_dir.path()).await;
@@ -135,14 +136,14 @@ async fn seed_journey(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{rotated}");
     assert_eq!(rotated["client_id"], client_id);
-    let new_secret = rotated["client_secret"].as_str().unwrap();
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, client_secret);
     assert_eq!(
         token_status(&emulator, &client_id, &client_secret).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        token_status(&emulator, &client_id, new_secret).await,
+        token_status(&emulator, &client_id, &new_secret).await,
         StatusCode::OK
     );
 
@@ -172,6 +173,22 @@ async fn seed_journey(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, pending) = portico.admin(Method::GET, "/v1/registrations", None).await;
     assert_eq!(pending["data"].as_array().unwrap().len(), 0);
+
+    // No secret handled on the way appears in any log line.
+    let logs = captured_logs();
+    assert!(
+        logs.contains("application created"),
+        "the logs were captured"
+    );
+    for secret in [
+        management_secret.as_str(),
+        client_secret.as_str(),
+        new_secret.as_str(),
+        token.as_str(),
+        "correct horse battery",
+    ] {
+        assert!(!logs.contains(secret), "a secret appears in the logs");
+    }
 
     portico.stop().await;
     database.drop_database().await;
