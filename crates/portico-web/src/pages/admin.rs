@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
-use portico_core::id::Id;
 use portico_core::model::{ApprovalStatus, DcrConfig, ProviderType, Route};
 use portico_core::service::{ApiChanges, ApplicationSetupInput, NewApi, SettingsChanges};
 use portico_core::{CoreError, SecretString};
@@ -23,7 +22,7 @@ use serde::Deserialize;
 use super::csrf::{Csrf, Posted};
 use super::views::{split_list, ApiView, DeveloperView, Names, RegistrationView};
 use super::{
-    capitalize, not_found, render, safe_next, see_other, Chrome, ConfirmPage, FieldErrors,
+    capitalize, not_found, parse, render, safe_next, see_other, Chrome, ConfirmPage, FieldErrors,
     MessagePage, NavItem, PageError, PageState, Surface,
 };
 use crate::AppState;
@@ -246,10 +245,6 @@ fn error_page(csrf: &Csrf, error: PageError, back: &str) -> Response {
             link_label: "Go back".into(),
         },
     )
-}
-
-fn parse<Kind>(value: &str) -> Option<Id<Kind>> {
-    value.parse().ok()
 }
 
 #[derive(Deserialize, Default)]

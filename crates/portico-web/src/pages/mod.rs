@@ -191,6 +191,11 @@ fn capitalize_word(word: &str) -> String {
 }
 
 /// A redirect after a successful POST (303, so the browser follows with a GET).
+/// A path or form id; a malformed one reads as "no such thing", as an unknown one does.
+pub(crate) fn parse<Kind>(value: &str) -> Option<portico_core::id::Id<Kind>> {
+    value.parse().ok()
+}
+
 pub(crate) fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }

@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::cookie::Cookie;
 use axum_extra::extract::CookieJar;
-use portico_core::id::{ApplicationId, Id};
-use portico_core::model::{Api, ApprovalStatus, Developer};
+use portico_core::id::ApplicationId;
+use portico_core::model::{Api, Application, ApprovalStatus, Developer};
 use portico_core::service::{ApplicationChanges, CreatedApplication, NewApplication, SignUp};
 use portico_core::{CoreError, SecretString};
 use serde::Deserialize;
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::csrf::{Csrf, Posted};
 use super::views::{date, ApiView, ApplicationView, Names, RegistrationView};
 use super::{
-    not_found, render, safe_next, see_other, Chrome, ConfirmPage, FieldErrors, MessagePage,
+    not_found, parse, render, safe_next, see_other, Chrome, ConfirmPage, FieldErrors, MessagePage,
     NavItem, PageError, PageState, Surface,
 };
 use crate::portal::session_cookie;
@@ -214,8 +214,16 @@ fn error_page(
     )
 }
 
-fn parse<Kind>(value: &str) -> Option<Id<Kind>> {
-    value.parse().ok()
+/// The developer's own application named by a path id; any other id is "not found".
+async fn own_application(
+    pages: &PortalPages,
+    developer: &Developer,
+    id: &str,
+) -> Result<Application, CoreError> {
+    match parse(id) {
+        Some(id) => pages.app.portico.own_application(developer, id).await,
+        None => Err(CoreError::NotFound("application")),
+    }
 }
 
 // ------------------------------------------------------------------ Catalog
@@ -929,10 +937,7 @@ async fn edit_app_form(
     csrf: Csrf,
     Path(id): Path<String>,
 ) -> Response {
-    let application = match parse(&id) {
-        Some(id) => pages.app.portico.own_application(&developer, id).await,
-        None => Err(CoreError::NotFound("application")),
-    };
+    let application = own_application(&pages, &developer, &id).await;
     match application {
         Ok(application) => render(
             StatusCode::OK,
@@ -1020,10 +1025,7 @@ async fn confirm_delete_app(
     csrf: Csrf,
     Path(id): Path<String>,
 ) -> Response {
-    let application = match parse(&id) {
-        Some(id) => pages.app.portico.own_application(&developer, id).await,
-        None => Err(CoreError::NotFound("application")),
-    };
+    let application = own_application(&pages, &developer, &id).await;
     match application {
         Ok(application) => render(
             StatusCode::OK,
@@ -1078,10 +1080,7 @@ async fn confirm_regenerate(
     csrf: Csrf,
     Path(id): Path<String>,
 ) -> Response {
-    let application = match parse(&id) {
-        Some(id) => pages.app.portico.own_application(&developer, id).await,
-        None => Err(CoreError::NotFound("application")),
-    };
+    let application = own_application(&pages, &developer, &id).await;
     match application {
         Ok(application) => render(
             StatusCode::OK,
