@@ -77,11 +77,6 @@ impl Issuer {
         &self.0
     }
 
-    /// With a trailing slash, as Auth0 writes `iss`.
-    pub fn with_trailing_slash(&self) -> String {
-        format!("{}/", self.0)
-    }
-
     /// `{issuer}/{path}`, for discovery and Management API URLs.
     pub fn join(&self, path: &str) -> String {
         format!("{}/{}", self.0, path.trim_start_matches('/'))

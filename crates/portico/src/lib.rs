@@ -21,10 +21,10 @@ use tokio::task::JoinSet;
 
 pub use config::Config;
 
-/// How often the queue of IdP deletions is looked at.
 /// How often expired sessions and old idempotency keys are forgotten.
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
+/// How often the queue of IdP deletions is looked at.
 const DELETION_QUEUE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A running Portico: its bound addresses and a handle to stop it.
@@ -69,10 +69,6 @@ impl Running {
             }
         }
         Ok(())
-    }
-
-    pub fn trigger_shutdown(&self) {
-        let _ = self.shutdown.send(true);
     }
 }
 

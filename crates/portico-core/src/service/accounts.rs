@@ -92,7 +92,9 @@ impl Portico {
     /// alike, and take alike long.
     pub async fn sign_in(&self, email: &str, password: SecretString) -> CoreResult<SignIn> {
         let email = normalize_email(email).unwrap_or_default();
-        self.sign_in_limiter.check(&email)?;
+        // Counted before the slow password check, so that parallel guesses cannot all pass
+        // the limit; a success clears the count.
+        self.sign_in_limiter.check_and_count(&email)?;
         let developer = match self.store.developer_by_email(&email).await {
             Ok(developer) => Some(developer),
             Err(StoreError::NotFound) => None,
@@ -106,7 +108,6 @@ impl Portico {
         let developer = match developer {
             Some(developer) if password_ok => developer,
             _ => {
-                self.sign_in_limiter.record_failure(&email);
                 return Err(CoreError::Unauthenticated(
                     "the email or password is wrong".into(),
                 ));
@@ -241,8 +242,10 @@ pub(crate) struct SignInLimiter {
 }
 
 impl SignInLimiter {
-    fn check(&self, email: &str) -> CoreResult<()> {
-        let failures = self.failures.lock().expect("sign-in limiter poisoned");
+    /// Refuses an account over its limit; otherwise counts this attempt as a failure until
+    /// [`SignInLimiter::clear`] says it succeeded.
+    fn check_and_count(&self, email: &str) -> CoreResult<()> {
+        let mut failures = self.failures.lock().expect("sign-in limiter poisoned");
         if let Some((count, since)) = failures.get(email) {
             let elapsed = since.elapsed();
             if *count >= MAX_FAILURES && elapsed < FAILURE_WINDOW {
@@ -251,11 +254,6 @@ impl SignInLimiter {
                 });
             }
         }
-        Ok(())
-    }
-
-    fn record_failure(&self, email: &str) {
-        let mut failures = self.failures.lock().expect("sign-in limiter poisoned");
         // Keep the map bounded: forget windows that are over.
         if failures.len() > 10_000 {
             failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
@@ -267,6 +265,7 @@ impl SignInLimiter {
             *entry = (0, Instant::now());
         }
         entry.0 += 1;
+        Ok(())
     }
 
     fn clear(&self, email: &str) {
@@ -290,13 +289,16 @@ mod tests {
     fn limiter_locks_after_five_failures() {
         let limiter = SignInLimiter::default();
         for _ in 0..MAX_FAILURES {
-            assert!(limiter.check("a@b.c").is_ok());
-            limiter.record_failure("a@b.c");
+            assert!(limiter.check_and_count("a@b.c").is_ok());
         }
         assert!(matches!(
-            limiter.check("a@b.c"),
+            limiter.check_and_count("a@b.c"),
             Err(CoreError::RateLimited { .. })
         ));
-        assert!(limiter.check("other@b.c").is_ok());
+        assert!(limiter.check_and_count("other@b.c").is_ok());
+        limiter.clear("other@b.c");
+        for _ in 0..MAX_FAILURES {
+            assert!(limiter.check_and_count("other@b.c").is_ok());
+        }
     }
 }

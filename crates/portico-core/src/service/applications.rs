@@ -12,6 +12,10 @@ use crate::validate::Checker;
 
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 
+/// How long a queued deletion belongs to the request that queued it before the worker may
+/// take it over.
+const DELETION_LEASE: time::Duration = time::Duration::seconds(120);
+
 #[derive(Debug, Clone)]
 pub struct NewApplication {
     pub name: String,
@@ -68,32 +72,25 @@ impl Portico {
             }
         }
         checker.finish()?;
-
-        let strategy = self
-            .strategy_for_new_application(input.auth_strategy_id)
-            .await?;
-        let (strategy, provider) = self.strategy_with_provider(strategy).await?;
-        let client = self.dcr_client(&provider)?;
-
-        let application_id = ApplicationId::new();
-        let request = ClientRequest {
-            application_id,
-            developer_id: developer.id,
+        let input = NewApplication {
             name: input.name.trim().to_owned(),
-            description: input.description.clone(),
-            redirect_uri: redirect_uri.clone(),
-            audience: strategy.openid_connect.audience.clone(),
-            scopes: strategy.openid_connect.scopes.clone(),
+            redirect_uri,
+            ..input
         };
 
         if let Some(key) = idempotency_key {
+            // The request as the caller sent it, so that a retry matches even if the portal's
+            // default strategy changed in between.
             let request_hash = sha256_hex(
                 format!(
                     "{}\n{}\n{}\n{}",
-                    request.name,
-                    request.description,
-                    redirect_uri.as_deref().unwrap_or(""),
-                    strategy.id
+                    input.name,
+                    input.description,
+                    input.redirect_uri.as_deref().unwrap_or(""),
+                    input
+                        .auth_strategy_id
+                        .map(|id| id.to_string())
+                        .unwrap_or_default()
                 )
                 .as_bytes(),
             );
@@ -117,29 +114,62 @@ impl Portico {
                             "this Idempotency-Key was used with a different request".into(),
                         ));
                     }
-                    let application = self.store.application(application_id).await.map_err(
-                        |error| match error {
-                            // The application was created, then deleted; the key stays spent.
-                            StoreError::NotFound => CoreError::Conflict(
-                                "the application created with this Idempotency-Key was deleted"
-                                    .into(),
-                            ),
-                            other => other.into(),
-                        },
-                    )?;
+                    let application = self.application(application_id).await?;
                     return Ok(CreatedApplication::Replayed { application });
                 }
             }
         }
 
-        let release_key = || async {
-            if let Some(key) = idempotency_key {
-                if let Err(error) = self.store.release_idempotency_key(developer.id, key).await {
-                    tracing::warn!(%error, "could not release an idempotency key");
+        // From the IdP call to the recorded application (or the queued deletion of the
+        // client), nothing may stop halfway: a caller that hangs up drops this future, so the
+        // work runs in a task of its own that finishes regardless.
+        let this = self.clone();
+        let developer = developer.clone();
+        let key = idempotency_key.map(str::to_owned);
+        let outcome = tokio::spawn(async move {
+            let result = this
+                .create_reserved(&developer, input, key.as_deref())
+                .await;
+            if result.is_err() {
+                if let Some(key) = &key {
+                    if let Err(error) = this.store.release_idempotency_key(developer.id, key).await
+                    {
+                        tracing::warn!(%error, "could not release an idempotency key");
+                    }
                 }
             }
-        };
+            result
+        })
+        .await
+        .map_err(|error| CoreError::Internal(format!("application creation task: {error}")))?;
+        outcome.map(|(application, client_secret)| CreatedApplication::Created {
+            application,
+            client_secret,
+        })
+    }
 
+    /// Makes the IdP client and records the application; validated input, key reserved.
+    async fn create_reserved(
+        &self,
+        developer: &Developer,
+        input: NewApplication,
+        idempotency_key: Option<&str>,
+    ) -> CoreResult<(Application, SecretString)> {
+        let strategy = self
+            .strategy_for_new_application(input.auth_strategy_id)
+            .await?;
+        let (strategy, provider) = self.strategy_with_provider(strategy).await?;
+        let client = self.dcr_client(&provider)?;
+
+        let request = ClientRequest {
+            application_id: ApplicationId::new(),
+            developer_id: developer.id,
+            name: input.name,
+            description: input.description,
+            redirect_uri: input.redirect_uri,
+            audience: strategy.openid_connect.audience.clone(),
+            scopes: strategy.openid_connect.scopes.clone(),
+        };
         let issued = match client.create_client(&request).await {
             Ok(issued) => issued,
             Err(error) => {
@@ -147,18 +177,17 @@ impl Portico {
                     self.queue_idp_deletion(provider.id, orphan, &error.error.to_string())
                         .await;
                 }
-                release_key().await;
                 return Err(error.error.into());
             }
         };
 
         let now = self.now();
         let application = Application {
-            id: application_id,
+            id: request.application_id,
             developer_id: developer.id,
-            name: request.name.clone(),
-            description: request.description.clone(),
-            redirect_uri,
+            name: request.name,
+            description: request.description,
+            redirect_uri: request.redirect_uri,
             client_id: issued.client_id.clone(),
             auth_strategy_id: strategy.id,
             dcr_provider_id: provider.id,
@@ -176,14 +205,18 @@ impl Portico {
                 self.queue_idp_deletion(provider.id, &issued.client_id, &delete_error.to_string())
                     .await;
             }
-            release_key().await;
             return Err(error.into());
         }
         tracing::info!(application_id = %application.id, client_id = %application.client_id, "application created");
-        Ok(CreatedApplication::Created {
-            application,
-            client_secret: issued.client_secret,
-        })
+        Ok((application, issued.client_secret))
+    }
+
+    /// The DCR provider that made the application's client.
+    async fn provider_of(&self, application: &Application) -> CoreResult<DcrProvider> {
+        self.store
+            .dcr_provider(application.dcr_provider_id)
+            .await
+            .map_err(|error| not_found_as(error, "dcr provider"))
     }
 
     async fn strategy_for_new_application(
@@ -280,12 +313,11 @@ impl Portico {
             || before.description != application.description
             || before.redirect_uri != application.redirect_uri;
         if idp_relevant {
-            let (strategy, provider) = self
-                .strategy_with_provider(
-                    self.store
-                        .auth_strategy(application.auth_strategy_id)
-                        .await?,
-                )
+            // The client lives at the IdP that made it, whatever the strategy points at now.
+            let provider = self.provider_of(&application).await?;
+            let strategy = self
+                .store
+                .auth_strategy(application.auth_strategy_id)
                 .await?;
             let request = ClientRequest {
                 application_id: application.id,
@@ -313,11 +345,7 @@ impl Portico {
         id: ApplicationId,
     ) -> CoreResult<(Application, SecretString)> {
         let mut application = self.own_application(developer, id).await?;
-        let provider = self
-            .store
-            .dcr_provider(application.dcr_provider_id)
-            .await
-            .map_err(|error| not_found_as(error, "dcr provider"))?;
+        let provider = self.provider_of(&application).await?;
         let secret = self
             .dcr_client(&provider)?
             .rotate_secret(&application.client_id)
@@ -353,7 +381,9 @@ impl Portico {
             dcr_provider_id: application.dcr_provider_id,
             client_id: application.client_id.clone(),
             attempts: 0,
-            next_attempt_at: now,
+            // The attempt below runs now; the queue's worker takes the row only if that
+            // attempt never records its outcome (a crash), so the two never race.
+            next_attempt_at: now + DELETION_LEASE,
             last_error: None,
             created_at: now,
         };

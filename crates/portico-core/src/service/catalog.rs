@@ -192,6 +192,19 @@ impl Portico {
     }
 
     pub async fn delete_dcr_provider(&self, id: DcrProviderId) -> CoreResult<()> {
+        // Its queued deletions need it to run: without it their clients would stay in the IdP.
+        let pending = self
+            .store
+            .idp_deletions()
+            .await?
+            .iter()
+            .filter(|deletion| deletion.dcr_provider_id == id)
+            .count();
+        if pending > 0 {
+            return Err(CoreError::Conflict(format!(
+                "the dcr provider still has {pending} client deletion(s) queued; retry once the identity provider has confirmed them"
+            )));
+        }
         match self.store.delete_dcr_provider(id).await {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(CoreError::NotFound("dcr provider")),
