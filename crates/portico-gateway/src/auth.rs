@@ -367,14 +367,9 @@ pub(crate) fn authorize(
     api: &ApiEntry,
     authenticated: &Authenticated,
 ) -> Result<Arc<AppEntry>, RequestError> {
-    let client_id = strategy
-        .credential_claim
-        .iter()
-        .find_map(|name| match authenticated.claims.get(name) {
-            Some(serde_json::Value::String(value)) if !value.is_empty() => Some(value.as_str()),
-            _ => None,
-        })
-        .ok_or_else(|| invalid("the token carries none of the strategy's credential claims"))?;
+    let client_id =
+        portico_idp::jwks::first_string_claim(&authenticated.claims, &strategy.credential_claim)
+            .ok_or_else(|| invalid("the token carries none of the strategy's credential claims"))?;
     let application = strategy.applications.get(client_id).ok_or_else(|| {
         invalid(format!(
             "the token's client id {client_id:?} is no application"

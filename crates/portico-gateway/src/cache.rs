@@ -274,11 +274,15 @@ impl Exchanges {
         generation: u64,
         result: Result<ExchangedToken, ExchangeFailure>,
     ) -> Result<Arc<ExchangedToken>, ExchangeFailure> {
-        let current = self.generation.load(Ordering::SeqCst) == generation;
         let rejected = matches!(result, Err(ExchangeFailure::Rejected(_)));
         if let Some(window) = lock(&self.recent).get_mut(&*client_id) {
             window.last_rejected = rejected;
         }
+        // The generation is checked, the outcome stored and the flight removed under the
+        // `in_flight` lock, which `invalidate_client` also holds: an invalidation cannot fall
+        // between the check and the insert and so let a token of an old secret back in.
+        let mut in_flight = lock(&self.in_flight);
+        let current = self.generation.load(Ordering::SeqCst) == generation;
         let result = result.map(Arc::new);
         match &result {
             Ok(token) if current && token.reuse_until > Instant::now() => {
@@ -296,7 +300,7 @@ impl Exchanges {
             }
             _ => {}
         }
-        lock(&self.in_flight).remove(&key);
+        in_flight.remove(&key);
         result
     }
 
@@ -335,10 +339,14 @@ impl Exchanges {
     /// Drops every cached token and remembered rejection of a client id, and its rate-limit
     /// window: its application was deleted or changed (a regenerated secret).
     pub fn invalidate_client(&self, client_id: &str) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        self.ready.retain(|token| token.client_id != client_id);
-        self.rejected
-            .retain(|rejection| &*rejection.client_id != client_id);
+        {
+            // See `complete`: held so that no exchange stores its outcome in between.
+            let _in_flight = lock(&self.in_flight);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            self.ready.retain(|token| token.client_id != client_id);
+            self.rejected
+                .retain(|rejection| &*rejection.client_id != client_id);
+        }
         lock(&self.recent).remove(client_id);
     }
 }

@@ -81,14 +81,13 @@ pub struct VerifiedToken {
     pub not_before: Option<u64>,
 }
 
-impl VerifiedToken {
-    /// The first of `names` present in the token as a non-empty string.
-    pub fn first_string_claim<'a>(&'a self, names: &[String]) -> Option<&'a str> {
-        names.iter().find_map(|name| match self.claims.get(name) {
-            Some(Value::String(value)) if !value.is_empty() => Some(value.as_str()),
-            _ => None,
-        })
-    }
+/// The first of `names` present in `claims` as a non-empty string: how a strategy's
+/// `credential_claim` list names the client id.
+pub fn first_string_claim<'a>(claims: &'a Map<String, Value>, names: &[String]) -> Option<&'a str> {
+    names.iter().find_map(|name| match claims.get(name) {
+        Some(Value::String(value)) if !value.is_empty() => Some(value.as_str()),
+        _ => None,
+    })
 }
 
 /// Why a token was refused. Each case is for the log; a client is told only "invalid token".
@@ -151,7 +150,6 @@ impl fmt::Debug for JwksCache {
 struct FetchState {
     last_unknown_kid_fetch: Option<Instant>,
     last_failure: Option<Instant>,
-    fetches: u64,
 }
 
 /// The verifier keys of one fetch.
@@ -205,11 +203,6 @@ impl JwksCache {
     /// takes its tokens with it.
     pub fn has_key(&self, kid: Option<&str>) -> bool {
         self.current().find(kid).is_some()
-    }
-
-    /// How many times the set has been fetched (successfully or not), for tests and metrics.
-    pub async fn fetch_count(&self) -> u64 {
-        self.fetch.lock().await.fetches
     }
 
     /// Fetches the set now, keeping the old one when that fails. The gateway calls this when it
@@ -338,10 +331,18 @@ impl JwksCache {
             return Err(unknown());
         }
         state.last_unknown_kid_fetch = Some(Instant::now());
-        if let Err(error) = self.fetch_locked(&mut state).await {
-            tracing::warn!(issuer = %self.issuer(), %error, "could not refetch the key set; keeping the last good one");
+        let fetched = self.fetch_locked(&mut state).await;
+        match self.current().find(kid) {
+            Some(key) => Ok(key),
+            // The key may well exist: the IdP could not be asked, so this is no verdict.
+            None => match fetched {
+                Err(error) => {
+                    tracing::warn!(issuer = %self.issuer(), %error, "could not refetch the key set; keeping the last good one");
+                    Err(TokenError::KeysUnavailable(error.to_string()))
+                }
+                Ok(()) => Err(unknown()),
+            },
         }
-        self.current().find(kid).ok_or_else(unknown)
     }
 
     fn refresh_in_background(self: &Arc<Self>) {
@@ -368,7 +369,6 @@ impl JwksCache {
 
     /// Fetches and installs a new set; the caller holds the fetch lock.
     async fn fetch_locked(&self, state: &mut FetchState) -> Result<(), IdpError> {
-        state.fetches += 1;
         match self.fetch_key_set().await {
             Ok(key_set) => {
                 tracing::debug!(issuer = %self.issuer(), keys = key_set.all.len(), "fetched the key set");
@@ -482,6 +482,11 @@ fn parse_key_set(body: &[u8]) -> Result<KeySet, String> {
             key_set.by_kid.insert(kid, key.clone());
         }
         key_set.all.push(key);
+    }
+    // A set with nothing usable would replace the last good one and refuse every token; it
+    // is a failed fetch instead, and the last good set stays.
+    if key_set.all.is_empty() {
+        return Err("it holds no usable signing key".to_owned());
     }
     Ok(key_set)
 }
@@ -598,6 +603,12 @@ mod tests {
             "a one-key set serves tokens without kid"
         );
         assert!(set.find(Some("hmac")).is_none());
+    }
+
+    #[test]
+    fn a_set_with_no_usable_key_is_a_failed_fetch() {
+        assert!(parse_key_set(br#"{"keys":[]}"#).is_err());
+        assert!(parse_key_set(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#).is_err());
     }
 
     #[test]
