@@ -212,11 +212,20 @@ impl Gateway {
 
         // 2. Authenticate, and 3. authorize.
         match &api.auth {
-            ApiAuth::Strategy(strategy) => {
+            ApiAuth::Strategy(primary, earlier_defaults) => {
                 let credentials =
                     auth::parse_authorization(request.headers())?.ok_or_else(|| {
                         RequestError::new(RequestErrorKind::MissingCredentials, "no credentials")
                     })?;
+                let strategy =
+                    if earlier_defaults.is_empty() || primary.claims_credentials(&credentials) {
+                        primary
+                    } else {
+                        earlier_defaults
+                            .iter()
+                            .find(|other| other.claims_credentials(&credentials))
+                            .unwrap_or(primary)
+                    };
                 let authenticated = auth::authenticate(self, strategy, credentials).await?;
                 let application = auth::authorize(strategy, &api, &authenticated)?;
                 ctx.upstream_authorization = Some(authenticated.authorization);

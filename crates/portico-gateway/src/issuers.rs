@@ -19,6 +19,10 @@ pub(crate) struct IssuerClient {
 }
 
 impl IssuerClient {
+    pub fn issuer(&self) -> &portico_core::Issuer {
+        self.discovery.issuer()
+    }
+
     /// The token endpoint from the discovery document (or the last one known).
     pub async fn token_endpoint(&self) -> Result<Arc<str>, IdpError> {
         match self.discovery.document().await {

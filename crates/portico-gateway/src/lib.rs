@@ -17,7 +17,10 @@
 //! 2. **Authenticate** (per the API's strategy, its own or the portal's default): `Basic`
 //!    credentials (base64 or the literal `id:secret`) exchanged for a token, or a `Bearer`
 //!    JWT, both validated against the issuer's keys. Missing: 401; refused: 401 with
-//!    `error="invalid_token"`; IdP unavailable: 503 with `Retry-After`.
+//!    `error="invalid_token"`; IdP unavailable: 503 with `Retry-After`. An API that follows
+//!    the portal's default also takes credentials of applications made under an earlier
+//!    default (a Basic client id of another strategy's application, or a token of another
+//!    strategy's issuer), each verified by the strategy that made them.
 //! 3. **Authorize**: the first `credential_claim` names the client id, which must be an
 //!    application (else 401) with an approved registration for the API (else 403).
 //! 4. **Limit**: no request rate limits yet; the limit on token exchanges per client id is

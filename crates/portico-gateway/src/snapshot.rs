@@ -53,7 +53,10 @@ pub(crate) struct ApiEntry {
 }
 
 pub(crate) enum ApiAuth {
-    Strategy(Arc<StrategyEntry>),
+    /// The API's strategy; for an API that follows the portal's default, also the other
+    /// strategies that have applications, so that applications made before the default
+    /// changed keep working with the IdP that made them.
+    Strategy(Arc<StrategyEntry>, Vec<Arc<StrategyEntry>>),
     /// No strategy, and the configuration allows proxying such APIs openly.
     Open,
     /// No strategy: every request is refused.
@@ -80,6 +83,21 @@ pub(crate) struct StrategyEntry {
     /// Mixed into cache keys, so that a token verified for one issuer and audience is never
     /// taken as verified for another.
     pub cache_salt: Vec<u8>,
+}
+
+impl StrategyEntry {
+    /// Whether these credentials belong to this strategy: a Basic client id that is one of
+    /// its applications, or a bearer token whose (not yet verified) issuer is its issuer.
+    /// Only chooses which strategy verifies them; the verification itself decides.
+    pub fn claims_credentials(&self, credentials: &crate::auth::Credentials<'_>) -> bool {
+        match credentials {
+            crate::auth::Credentials::Basic { client_id, .. } => {
+                self.applications.contains_key(client_id)
+            }
+            crate::auth::Credentials::Bearer(token) => crate::auth::unverified_issuer(token)
+                .is_some_and(|issuer| self.idp.issuer().matches(&issuer)),
+        }
+    }
 }
 
 pub(crate) struct AppEntry {
@@ -214,7 +232,18 @@ pub(crate) async fn load(
         };
         let strategy_id = api.auth_strategy_id.or(settings.default_auth_strategy_id);
         let auth = match strategy_id.and_then(|id| strategy_entries.get(&id)) {
-            Some(strategy) => ApiAuth::Strategy(strategy.clone()),
+            Some(strategy) => {
+                let earlier_defaults = if api.auth_strategy_id.is_none() {
+                    strategy_entries
+                        .values()
+                        .filter(|other| other.id != strategy.id && !other.applications.is_empty())
+                        .cloned()
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                ApiAuth::Strategy(strategy.clone(), earlier_defaults)
+            }
             None if open_apis_without_strategy => ApiAuth::Open,
             None => ApiAuth::Unconfigured,
         };

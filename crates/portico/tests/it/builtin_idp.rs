@@ -422,6 +422,56 @@ async fn a_fresh_install_uses_the_builtin_idp_until_auth0_is_set_up_and_again_af
         .client(auth0_app["client_id"].as_str().unwrap())
         .is_some());
 
+    // An API that follows the portal's default keeps admitting the applications the
+    // built-in provider made, and admits Auth0's new ones as well.
+    assert_eq!(
+        world
+            .call_gateway_once_it_knows(&basic(&world.application))
+            .await,
+        StatusCode::OK
+    );
+    let (_, catalog) = portico
+        .portal(Method::GET, "/api/v1/apis", None, None)
+        .await;
+    let things_id = catalog["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|api| api["slug"] == "things")
+        .unwrap()["id"]
+        .clone();
+    let (status, _) = portico
+        .portal(
+            Method::POST,
+            &format!(
+                "/api/v1/applications/{}/registrations",
+                auth0_app["id"].as_str().unwrap()
+            ),
+            Some(&world.developer_token),
+            Some(json!({ "api_id": things_id })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let auth0_basic = basic(&auth0_app);
+    let reached = within(Duration::from_secs(3), || async {
+        let response = portico
+            .http
+            .get(portico.proxy_url("/things"))
+            .header("authorization", auth0_basic.as_str())
+            .send()
+            .await
+            .unwrap();
+        response.status() == StatusCode::OK
+            && response.json::<Value>().await.unwrap()["headers"]["x-application-id"]
+                == auth0_app["id"]
+    })
+    .await;
+    assert!(reached.is_some(), "the Auth0 application reaches the API");
+    assert_eq!(
+        world.call_gateway(&basic(&world.application)).await,
+        StatusCode::OK
+    );
+
     // The built-in provider's applications keep working, secret rotation included.
     assert_eq!(call_pinned(basic(&pinned_app)).await, StatusCode::OK);
     let (status, rotated) = portico
