@@ -47,14 +47,7 @@ impl Checker {
 
     /// An absolute http(s) URL, as Auth0 requires for callbacks.
     pub fn redirect_uri(&mut self, field: &str, value: &str) {
-        match url::Url::parse(value) {
-            Ok(url) if url.scheme() == "https" || url.scheme() == "http" => {
-                if url.host().is_none() {
-                    self.fail(field, "must be an absolute http or https URL");
-                }
-            }
-            _ => self.fail(field, "must be an absolute http or https URL"),
-        }
+        self.http_url(field, value);
     }
 
     pub fn http_url(&mut self, field: &str, value: &str) -> Option<url::Url> {

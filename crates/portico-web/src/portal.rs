@@ -1,7 +1,7 @@
 //! The portal API (`product.md` section 4), on the portal listener under `/api/v1`.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -81,6 +81,8 @@ async fn authenticate(
     let cookie = session_cookie(&state, sign_in.token.expose().to_owned());
     Ok((
         jar.add(cookie),
+        // The body holds a bearer token: no cache may keep it.
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         Json(TokenBody {
             access_token: sign_in.token.expose().to_owned(),
             token_type: "Bearer".into(),

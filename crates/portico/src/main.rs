@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use portico::config::{Config, FileConfig, ServeArgs};
+use portico::config::{Config, ServeArgs};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -111,11 +111,7 @@ fn main() -> anyhow::Result<()> {
                 ca_file: None,
                 log_format: "text".into(),
             };
-            let file = match &serve_args.config {
-                Some(path) => FileConfig::read(path)?,
-                None => FileConfig::default(),
-            };
-            let config = Config::merge(&serve_args, file)?;
+            let config = Config::load(&serve_args)?;
             let overlap = args
                 .overlap_secs
                 .map(Duration::from_secs)
